@@ -1,0 +1,75 @@
+#include "backends/asio/asio_loop.h"
+
+#include <chrono>
+
+#include "boost/asio/post.hpp"
+#include "boost/system/error_code.hpp"
+#include "core/api.h"
+
+namespace txaio {
+
+AsioLoop::AsioLoop()
+    : owned_io_(std::make_unique<boost::asio::io_context>(1)),
+      io_(owned_io_.get()),
+      timer_(*io_),
+      alive_(std::make_shared<AsioLoop*>(this)) {}
+
+AsioLoop::AsioLoop(boost::asio::io_context& io)
+    : io_(&io), timer_(io), alive_(std::make_shared<AsioLoop*>(this)) {}
+
+AsioLoop::~AsioLoop() { *alive_ = nullptr; }
+
+absl::Duration AsioLoop::now() const {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+void AsioLoop::wake_up() {
+  boost::asio::post(*io_, [alive = alive_] {
+    if (AsioLoop* loop = *alive) loop->run_once();
+  });
+}
+
+void AsioLoop::wake_at(absl::Duration deadline) {
+  timer_.expires_at(std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          absl::ToChronoNanoseconds(deadline))));
+  timer_.async_wait([alive = alive_](const boost::system::error_code& error) {
+    if (error) return;  // re-armed or cancelled: a newer wait is pending
+    if (AsioLoop* loop = *alive) loop->run_once();
+  });
+}
+
+void AsioLoop::run() {
+  auto work = boost::asio::make_work_guard(*io_);
+  io_->restart();
+  io_->run();
+}
+
+void AsioLoop::stop() { io_->stop(); }
+
+void AsioLoop::run_for(absl::Duration duration) {
+  auto work = boost::asio::make_work_guard(*io_);
+  io_->restart();
+  io_->run_for(absl::ToChronoNanoseconds(duration));
+}
+
+size_t AsioLoop::run_until_idle() {
+  size_t total = 0;
+  for (;;) {
+    io_->restart();
+    size_t ran = io_->poll();
+    if (ran == 0) return total;
+    total += ran;
+  }
+}
+
+AsioLoop& use_asio() {
+  auto loop = std::make_shared<AsioLoop>();
+  AsioLoop& result = *loop;
+  use_loop(std::move(loop));
+  return result;
+}
+
+bool using_asio() { return using_framework() == "asio"; }
+
+}  // namespace txaio

@@ -1,0 +1,79 @@
+#include "core/api.h"
+
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/errors.h"
+
+namespace txaio {
+namespace {
+
+struct DefaultLoop {
+  absl::Mutex mutex;
+  std::shared_ptr<Loop> owner ABSL_GUARDED_BY(mutex);
+  // Read without the lock on every free-function call.
+  std::atomic<Loop*> loop{nullptr};
+};
+
+DefaultLoop& Default() {
+  static DefaultLoop* slot = new DefaultLoop;
+  return *slot;
+}
+
+}  // namespace
+
+std::shared_ptr<Loop> use_loop(std::shared_ptr<Loop> loop) {
+  DefaultLoop& slot = Default();
+  absl::MutexLock lock(&slot.mutex);
+  slot.loop.store(loop.get(), std::memory_order_release);
+  std::swap(slot.owner, loop);
+  return loop;
+}
+
+std::string_view using_framework() {
+  Loop* loop = Default().loop.load(std::memory_order_acquire);
+  return loop != nullptr ? loop->framework() : std::string_view();
+}
+
+Loop& default_loop() {
+  Loop* loop = Default().loop.load(std::memory_order_acquire);
+  if (loop == nullptr) {
+    throw UsageError(
+        "txaio: no framework selected: call txaio::use_asio() (or "
+        "txaio::use_loop(), or hold a txaio::testutil::replace_loop guard) "
+        "before using the txaio API");
+  }
+  return *loop;
+}
+
+namespace internal {
+
+absl::Duration SecondsToDelay(double seconds, const char* what) {
+  if (!std::isfinite(seconds) || seconds < 0) {
+    throw std::invalid_argument(absl::StrCat(
+        what, ": delay must be a finite number of seconds >= 0, got ",
+        seconds));
+  }
+  return absl::Seconds(seconds);
+}
+
+}  // namespace internal
+
+Future<void> Api::sleep(absl::Duration delay) const {
+  auto timer = std::make_shared<DelayedCall>();
+  Future<void> done(*loop_,
+                    [timer](Future<void>&) { timer->cancel(); });
+  *timer = loop_->call_later(delay, [done]() mutable {
+    if (!done.is_called()) done.resolve();
+  });
+  return done;
+}
+
+Future<void> Api::sleep(double seconds) const {
+  return sleep(internal::SecondsToDelay(seconds, "sleep"));
+}
+
+}  // namespace txaio

@@ -1,0 +1,353 @@
+// Future<T>: txaio's future (asyncio's Future, Twisted's Deferred).
+//
+// A Future is a handle on shared state; copies refer to the same future. It is
+// bound to the Loop it was created on, and is used from that loop's thread
+// (to complete it from another thread, use Loop::call_soon_threadsafe).
+//
+// The callback rule (see docs/design.md): callbacks and errbacks never run
+// inline. Resolving, rejecting or cancelling schedules one task on the loop
+// that runs every pair added so far, in the order added; a pair added to a
+// future that is already called is scheduled the same way. Callbacks are not
+// chained: every pair sees the same value or Failure, and what a callback
+// returns is ignored. An exception thrown by a callback goes to the errback
+// of the same pair; one thrown by an errback, or by a callback without an
+// errback, goes to report_unhandled_failure(). Nothing escapes into the loop.
+//
+//   txaio::Future<int> f = txaio::create_future<int>();
+//   txaio::add_callbacks(f, [](int v) { std::cout << v; },
+//                        [](const txaio::Failure& e) {
+//                          std::cout << txaio::failure_message(e);
+//                        });
+//   txaio::resolve(f, 42);  // the callback runs from the loop, soon
+#ifndef TXAIO_CORE_FUTURE_H_
+#define TXAIO_CORE_FUTURE_H_
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/any_invocable.h"
+#include "core/errors.h"
+#include "core/failure.h"
+#include "core/loop.h"
+#include "core/unhandled.h"
+
+namespace txaio {
+
+template <typename T>
+class Future;
+
+// The value a Future<T> holds: T, or std::monostate for Future<void>.
+template <typename T>
+using ValueOf = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+// What a callback on a Future<T> is called with: `const T&`, or nothing for
+// Future<void>.
+template <typename T>
+struct CallbackSignature {
+  using type = void(const T&);
+};
+template <>
+struct CallbackSignature<void> {
+  using type = void();
+};
+
+template <typename T>
+using Callback = absl::AnyInvocable<typename CallbackSignature<T>::type>;
+using Errback = absl::AnyInvocable<void(const Failure&)>;
+// Called with the future when it is cancelled while still pending.
+template <typename T>
+using Canceller = absl::AnyInvocable<void(Future<T>&)>;
+
+// True for Future<T> (txaio's is_future, usable in `if constexpr`).
+template <typename T>
+inline constexpr bool is_future_v = false;
+template <typename T>
+inline constexpr bool is_future_v<Future<T>> = true;
+
+namespace internal {
+
+enum class FutureStatus : unsigned char {
+  kPending,
+  kSucceeded,
+  kFailed,
+  kCancelled,
+};
+
+template <typename T>
+struct CallbackPair {
+  Callback<T> on_value;
+  Errback on_failure;
+};
+
+template <typename T>
+struct FutureState {
+  explicit FutureState(Loop* loop) : loop(loop) {}
+  FutureState(const FutureState&) = delete;
+  FutureState& operator=(const FutureState&) = delete;
+  ~FutureState() {
+    // A failure nobody handled must not vanish silently.
+    if (status == FutureStatus::kFailed && !failure_seen) {
+      report_unhandled_failure(*failure);
+    }
+  }
+
+  Loop* loop;
+  FutureStatus status = FutureStatus::kPending;
+  bool dispatch_scheduled = false;
+  bool failure_seen = false;
+  std::optional<ValueOf<T>> value;
+  std::optional<Failure> failure;
+  absl::InlinedVector<CallbackPair<T>, 1> callbacks;
+  Canceller<T> canceller;
+};
+
+}  // namespace internal
+
+template <typename T>
+class Future {
+ public:
+  using value_type = T;
+  using State = internal::FutureState<T>;
+
+  // A handle on no future; valid() is false and every other member requires
+  // a valid future. Use create_future() to make one.
+  Future() = default;
+
+  // Makes a pending future on `loop`, which must outlive it.
+  explicit Future(Loop& loop, Canceller<T> canceller = {})
+      : state_(std::make_shared<State>(&loop)) {
+    state_->canceller = std::move(canceller);
+  }
+
+  bool valid() const { return state_ != nullptr; }
+  Loop& loop() const { return *state_->loop; }
+
+  // txaio's is_called: resolved, rejected or cancelled.
+  bool is_called() const {
+    return state_->status != internal::FutureStatus::kPending;
+  }
+  bool is_cancelled() const {
+    return state_->status == internal::FutureStatus::kCancelled;
+  }
+  bool succeeded() const {
+    return state_->status == internal::FutureStatus::kSucceeded;
+  }
+
+  // The value once succeeded. Rethrows the failure if it failed or was
+  // cancelled; throws std::logic_error while pending.
+  const ValueOf<T>& value() const {
+    switch (state_->status) {
+      case internal::FutureStatus::kSucceeded:
+        return *state_->value;
+      case internal::FutureStatus::kPending:
+        throw std::logic_error("txaio: the future has no result yet");
+      default:
+        state_->failure_seen = true;
+        state_->failure->rethrow();
+    }
+  }
+
+  // The failure once failed or cancelled, else null. Reading it counts as
+  // handling it.
+  const Failure* failure() const {
+    if (!state_->failure) return nullptr;
+    state_->failure_seen = true;
+    return &*state_->failure;
+  }
+
+  // Completes the future with `value`. Throws AlreadyCalledError if it was
+  // already resolved or rejected; a no-op after cancel(), since whoever
+  // produces the value cannot know a consumer gave up on it.
+  template <typename U = T>
+    requires(!std::is_void_v<U>)
+  void resolve(ValueOf<U> value) {
+    if (!begin_settle("resolve")) return;
+    state_->value.emplace(std::move(value));
+    settle(internal::FutureStatus::kSucceeded);
+  }
+  template <typename U = T>
+    requires std::is_void_v<U>
+  void resolve() {
+    if (!begin_settle("resolve")) return;
+    state_->value.emplace();
+    settle(internal::FutureStatus::kSucceeded);
+  }
+
+  // Fails the future with `failure`; same rules as resolve().
+  void reject(Failure failure) {
+    if (!begin_settle("reject")) return;
+    state_->failure.emplace(std::move(failure));
+    settle(internal::FutureStatus::kFailed);
+  }
+  // Fails the future with the exception being handled (txaio's reject(f)
+  // with no error); outside a catch block throws std::logic_error.
+  void reject() { reject(create_failure()); }
+
+  // Cancels a pending future: runs the canceller (which may itself resolve
+  // or reject the future), then, if still pending, fails it with
+  // CancelledError(message) for the errbacks. Returns whether the future was
+  // pending; cancelling a called future is a no-op returning false.
+  bool cancel(std::string_view message = {}) {
+    State& s = *state_;
+    if (s.status != internal::FutureStatus::kPending) return false;
+    if (s.canceller) {
+      Canceller<T> canceller = std::move(s.canceller);
+      s.canceller = nullptr;
+      try {
+        canceller(*this);
+      } catch (...) {
+        report_unhandled_failure(create_failure());
+      }
+    }
+    if (s.status == internal::FutureStatus::kPending) {
+      s.failure.emplace(CancelledError(std::string(message)));
+      settle(internal::FutureStatus::kCancelled);
+    }
+    return true;
+  }
+
+  // Adds a callback/errback pair; either may be empty (nullptr), not both
+  // (std::invalid_argument).
+  void add_callbacks(Callback<T> callback, Errback errback) {
+    if (!callback && !errback) {
+      throw std::invalid_argument(
+          "add_callbacks: callback and errback cannot both be null");
+    }
+    state_->callbacks.push_back({std::move(callback), std::move(errback)});
+    if (is_called()) schedule_dispatch(state_);
+  }
+
+  friend bool operator==(const Future& a, const Future& b) {
+    return a.state_ == b.state_;
+  }
+
+ private:
+  // Whether a settle may proceed; throws if the future is already settled.
+  bool begin_settle(const char* what) {
+    switch (state_->status) {
+      case internal::FutureStatus::kPending:
+        return true;
+      case internal::FutureStatus::kCancelled:
+        return false;
+      default:
+        throw AlreadyCalledError(std::string(what) +
+                                 ": the future was already resolved or "
+                                 "rejected");
+    }
+  }
+
+  void settle(internal::FutureStatus status) {
+    state_->status = status;
+    state_->canceller = nullptr;
+    if (!state_->callbacks.empty()) schedule_dispatch(state_);
+  }
+
+  static void schedule_dispatch(const std::shared_ptr<State>& state) {
+    if (state->dispatch_scheduled) return;
+    state->dispatch_scheduled = true;
+    state->loop->call_soon([state] { run_callbacks(*state); });
+  }
+
+  static void run_callbacks(State& s) {
+    s.dispatch_scheduled = false;
+    // Pairs added by a callback go to a fresh list and a fresh dispatch.
+    absl::InlinedVector<internal::CallbackPair<T>, 1> pairs;
+    pairs.swap(s.callbacks);
+    for (internal::CallbackPair<T>& pair : pairs) run_pair(s, pair);
+  }
+
+  static void run_pair(State& s, internal::CallbackPair<T>& pair) {
+    if (s.status == internal::FutureStatus::kSucceeded) {
+      if (!pair.on_value) return;
+      try {
+        if constexpr (std::is_void_v<T>) {
+          pair.on_value();
+        } else {
+          pair.on_value(*s.value);
+        }
+      } catch (...) {
+        run_errback(pair.on_failure, create_failure());
+      }
+      return;
+    }
+    if (pair.on_failure) s.failure_seen = true;
+    run_errback(pair.on_failure, *s.failure);
+  }
+
+  static void run_errback(Errback& errback, const Failure& failure) {
+    if (!errback) {
+      report_unhandled_failure(failure);
+      return;
+    }
+    try {
+      errback(failure);
+    } catch (...) {
+      report_unhandled_failure(create_failure());
+    }
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+// txaio's free functions on futures. None of them needs a loop selected.
+
+template <typename T>
+constexpr bool is_future(const T&) {
+  return is_future_v<T>;
+}
+
+template <typename T>
+bool is_called(const Future<T>& future) {
+  return future.is_called();
+}
+
+template <typename T, typename V>
+  requires(!std::is_void_v<T>)
+void resolve(Future<T>& future, V&& value) {
+  future.resolve(std::forward<V>(value));
+}
+
+inline void resolve(Future<void>& future) { future.resolve(); }
+
+template <typename T>
+void reject(Future<T>& future, Failure failure) {
+  future.reject(std::move(failure));
+}
+
+template <typename T>
+void reject(Future<T>& future, std::exception_ptr error) {
+  future.reject(Failure(std::move(error)));
+}
+
+template <typename T, typename E>
+  requires std::is_base_of_v<std::exception, std::decay_t<E>>
+void reject(Future<T>& future, E&& error) {
+  future.reject(Failure(std::forward<E>(error)));
+}
+
+// Rejects with the exception being handled; only inside a catch block.
+template <typename T>
+void reject(Future<T>& future) {
+  future.reject();
+}
+
+template <typename T>
+bool cancel(Future<T>& future, std::string_view message = {}) {
+  return future.cancel(message);
+}
+
+template <typename T>
+void add_callbacks(Future<T>& future, Callback<T> callback, Errback errback) {
+  future.add_callbacks(std::move(callback), std::move(errback));
+}
+
+}  // namespace txaio
+
+#endif  // TXAIO_CORE_FUTURE_H_

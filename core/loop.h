@@ -1,0 +1,81 @@
+// Loop: the seam between txaio's core and an event loop (txaio's reactor or
+// asyncio loop), in the spirit of LevelDB's Env.
+//
+// Core code only ever talks to a Loop. A backend (backends/asio,
+// backends/manual, ...) implements it, usually by deriving from LoopBase
+// (core/loop_base.h), which keeps the ready queue and the timers in the core
+// so that every backend schedules, orders and cancels calls the same way.
+//
+// Thread rule: call_soon_threadsafe() may be called from any thread; every
+// other member, and everything done with a DelayedCall, only from the thread
+// running the loop.
+#ifndef TXAIO_CORE_LOOP_H_
+#define TXAIO_CORE_LOOP_H_
+
+#include <memory>
+#include <string_view>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+
+namespace txaio {
+
+// A unit of work for the loop. Tasks run once.
+using Task = absl::AnyInvocable<void() &&>;
+
+namespace internal {
+class TimerEntry;
+}  // namespace internal
+
+// A handle on a call scheduled by call_later (Twisted's IDelayedCall, asyncio's
+// TimerHandle). Copies refer to the same call. A default-constructed handle
+// refers to no call and is never active.
+class DelayedCall {
+ public:
+  DelayedCall() = default;
+  explicit DelayedCall(std::shared_ptr<internal::TimerEntry> entry);
+
+  // Cancels the call if it has not run yet and releases what the call
+  // captured. Returns true if this cancelled it; cancelling twice, after the
+  // call ran, or after the loop was destroyed is a no-op returning false.
+  bool cancel();
+
+  // True while the call is scheduled and has neither run nor been cancelled.
+  bool active() const;
+
+  // When the call is (or was) due, on its loop's clock (Loop::now()).
+  absl::Duration when() const;
+
+ private:
+  std::shared_ptr<internal::TimerEntry> entry_;
+};
+
+class Loop {
+ public:
+  virtual ~Loop() = default;
+
+  // The framework's name: "asio", "manual", ... (what txaio calls
+  // using_twisted/using_asyncio).
+  virtual std::string_view framework() const = 0;
+
+  // Monotonic time on this loop's clock, as a duration since the clock's
+  // epoch. The manual loop's clock starts at zero and moves only when told.
+  virtual absl::Duration now() const = 0;
+
+  // Runs `task` on the loop soon, after the tasks already queued, never
+  // inline. Loop thread only.
+  virtual void call_soon(Task task) = 0;
+
+  // call_soon() for any thread: the only member safe to call from a thread
+  // that is not running the loop.
+  virtual void call_soon_threadsafe(Task task) = 0;
+
+  // Runs `task` once `delay` has passed on this loop's clock: never before,
+  // calls due at the same time in the order they were scheduled. `delay` must
+  // be finite and not negative (otherwise std::invalid_argument).
+  virtual DelayedCall call_later(absl::Duration delay, Task task) = 0;
+};
+
+}  // namespace txaio
+
+#endif  // TXAIO_CORE_LOOP_H_

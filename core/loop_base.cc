@@ -1,0 +1,114 @@
+#include "core/loop_base.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "core/failure.h"
+#include "core/unhandled.h"
+
+namespace txaio {
+namespace {
+
+// Runs `task`, reporting instead of propagating anything it throws.
+template <typename Callable>
+void RunIsolated(Callable&& task) {
+  try {
+    std::forward<Callable>(task)();
+  } catch (...) {
+    report_unhandled_failure(create_failure());
+  }
+}
+
+absl::Duration CeilToMillisecond(absl::Duration t) {
+  absl::Duration floor = absl::Floor(t, absl::Milliseconds(1));
+  return floor == t ? t : floor + absl::Milliseconds(1);
+}
+
+}  // namespace
+
+LoopBase::~LoopBase() = default;
+
+void LoopBase::call_soon(Task task) {
+  ready_.push_back(std::move(task));
+  if (!wake_requested_) {
+    wake_requested_ = true;
+    wake_up();
+  }
+}
+
+void LoopBase::call_soon_threadsafe(Task task) {
+  bool was_empty;
+  {
+    absl::MutexLock lock(&inbox_mutex_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(std::move(task));
+    inbox_nonempty_.store(true, std::memory_order_release);
+  }
+  if (was_empty) wake_up();
+}
+
+DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
+  if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
+    throw std::invalid_argument(
+        absl::StrCat("call_later: delay must be finite and >= 0, got ",
+                     absl::FormatDuration(delay)));
+  }
+  absl::Duration deadline = now() + delay;
+  std::optional<absl::Duration> earliest = timers_.next_deadline();
+  DelayedCall handle(timers_.push(deadline, std::move(task)));
+  if (!earliest || deadline < *earliest) after_run();
+  return handle;
+}
+
+bool LoopBase::has_ready_work() {
+  if (!ready_.empty() || inbox_nonempty_.load(std::memory_order_acquire)) {
+    return true;
+  }
+  std::optional<absl::Duration> next = timers_.next_deadline();
+  return next && *next <= now();
+}
+
+bool LoopBase::run_once() {
+  wake_requested_ = false;
+  // A wake-up that has come due was consumed by this round.
+  if (requested_wake_at_ && *requested_wake_at_ <= now()) {
+    requested_wake_at_.reset();
+  }
+  if (inbox_nonempty_.load(std::memory_order_acquire)) {
+    absl::MutexLock lock(&inbox_mutex_);
+    for (Task& task : inbox_) ready_.push_back(std::move(task));
+    inbox_.clear();
+    inbox_nonempty_.store(false, std::memory_order_relaxed);
+  }
+  running_.swap(ready_);
+  timers_.pop_due(now(), due_);
+  bool ran = !running_.empty() || !due_.empty();
+  // Tasks may call back into this loop (call_soon, call_later, cancel), which
+  // touches ready_ and the timer heap but never running_ or due_.
+  for (Task& task : running_) RunIsolated(std::move(task));
+  running_.clear();
+  for (auto& entry : due_) RunIsolated([&entry] { entry->run(); });
+  due_.clear();
+  after_run();
+  return ran;
+}
+
+void LoopBase::after_run() {
+  if (!ready_.empty() && !wake_requested_) {
+    wake_requested_ = true;
+    wake_up();
+  }
+  std::optional<absl::Duration> next = timers_.next_deadline();
+  if (!next) {
+    requested_wake_at_.reset();
+    return;
+  }
+  absl::Duration wake = CeilToMillisecond(*next);
+  if (requested_wake_at_ != wake) {
+    requested_wake_at_ = wake;
+    wake_at(wake);
+  }
+}
+
+}  // namespace txaio

@@ -1,0 +1,80 @@
+// LoopBase: the part of every Loop that lives in the core.
+//
+// A backend derives from LoopBase and supplies only what its event loop
+// does: a clock (now()), a way to be woken on the loop thread (wake_up), and
+// a timer (wake_at). LoopBase keeps the ready queue, the timer heap and the
+// cross-thread inbox, so ordering, cancellation and error isolation are one
+// mechanism shared by every backend. When woken, the backend calls
+// run_once() on the loop thread.
+//
+// Timer wake-ups are coalesced: a backend is asked to wake at most once per
+// millisecond boundary however many timers are due (see wake_at()), while
+// each call still runs no earlier than its own deadline.
+#ifndef TXAIO_CORE_LOOP_BASE_H_
+#define TXAIO_CORE_LOOP_BASE_H_
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/internal/timer_queue.h"
+#include "core/loop.h"
+
+namespace txaio {
+
+class LoopBase : public Loop {
+ public:
+  LoopBase() = default;
+  LoopBase(const LoopBase&) = delete;
+  LoopBase& operator=(const LoopBase&) = delete;
+  ~LoopBase() override;
+
+  void call_soon(Task task) final;
+  void call_soon_threadsafe(Task task) final;
+  DelayedCall call_later(absl::Duration delay, Task task) final;
+
+  // Number of scheduled, uncancelled timers.
+  size_t pending_timers() const { return timers_.size(); }
+
+ protected:
+  // Asks the backend to call run_once() on the loop thread soon. Called from
+  // the loop thread, and from other threads by call_soon_threadsafe().
+  virtual void wake_up() = 0;
+
+  // Asks the backend to call run_once() once its clock reaches `deadline`
+  // (already rounded up to a whole millisecond). Replaces any earlier
+  // request; loop thread only.
+  virtual void wake_at(absl::Duration deadline) = 0;
+
+  // Runs what is ready now: tasks queued before this call, then timers due at
+  // now(). Work queued meanwhile runs on the next round, so a task that keeps
+  // rescheduling itself cannot starve the backend's own events. An exception
+  // escaping a task is reported to the unhandled-failure handler and the
+  // remaining tasks still run. Returns whether anything ran.
+  bool run_once();
+
+  // Whether run_once() would find work now (ready tasks or due timers).
+  bool has_ready_work();
+
+ private:
+  void after_run();
+
+  std::vector<Task> ready_;
+  std::vector<Task> running_;
+  std::vector<std::shared_ptr<internal::TimerEntry>> due_;
+  internal::TimerQueue timers_;
+  bool wake_requested_ = false;
+  std::optional<absl::Duration> requested_wake_at_;
+
+  absl::Mutex inbox_mutex_;
+  std::vector<Task> inbox_ ABSL_GUARDED_BY(inbox_mutex_);
+  std::atomic<bool> inbox_nonempty_{false};
+};
+
+}  // namespace txaio
+
+#endif  // TXAIO_CORE_LOOP_BASE_H_

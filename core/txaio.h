@@ -1,0 +1,15 @@
+// txaio-cpp: write asynchronous code once, run it on whichever event loop the
+// application picked. This header includes the whole portable API.
+#ifndef TXAIO_CORE_TXAIO_H_
+#define TXAIO_CORE_TXAIO_H_
+
+#include "core/api.h"
+#include "core/errors.h"
+#include "core/failure.h"
+#include "core/future.h"
+#include "core/gather.h"
+#include "core/loop.h"
+#include "core/time.h"
+#include "core/unhandled.h"
+
+#endif  // TXAIO_CORE_TXAIO_H_

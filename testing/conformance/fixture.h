@@ -1,0 +1,41 @@
+// Internal to the conformance suite: the fixture every case uses.
+#ifndef TXAIO_TESTING_CONFORMANCE_FIXTURE_H_
+#define TXAIO_TESTING_CONFORMANCE_FIXTURE_H_
+
+#include <memory>
+#include <vector>
+
+#include "core/testutil.h"
+#include "core/txaio.h"
+#include "gtest/gtest.h"
+#include "testing/conformance/conformance.h"
+
+namespace txaio::conformance {
+
+std::unique_ptr<TestLoop> MakeTestLoop();
+
+// Gives each case a fresh loop, installed as the default loop, and records
+// every unhandled failure instead of printing it.
+class ConformanceTest : public ::testing::Test {
+ protected:
+  ConformanceTest();
+  ~ConformanceTest() override;
+
+  Loop& loop() { return test_loop_->loop(); }
+  Api api() { return with_config(loop()); }
+  void run_until_idle() { test_loop_->run_until_idle(); }
+  void advance(absl::Duration delta) { test_loop_->advance(delta); }
+
+  // Messages (failure_message) of the failures reported as unhandled.
+  const std::vector<std::string>& unhandled() const { return *unhandled_; }
+
+ private:
+  std::unique_ptr<TestLoop> test_loop_;
+  testutil::LoopReplacement replacement_;
+  std::shared_ptr<std::vector<std::string>> unhandled_;
+  UnhandledFailureHandler previous_handler_;
+};
+
+}  // namespace txaio::conformance
+
+#endif  // TXAIO_TESTING_CONFORMANCE_FIXTURE_H_

@@ -30,11 +30,13 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
 #include "core/errors.h"
 #include "core/failure.h"
+#include "core/internal/recycling_allocator.h"
 #include "core/loop.h"
 #include "core/unhandled.h"
 
@@ -104,7 +106,10 @@ struct FutureState {
   bool failure_seen = false;
   std::optional<ValueOf<T>> value;
   std::optional<Failure> failure;
+  bool dispatching = false;
   absl::InlinedVector<CallbackPair<T>, 1> callbacks;
+  // Pairs added while `callbacks` is being run.
+  std::vector<CallbackPair<T>> added;
   Canceller<T> canceller;
 };
 
@@ -122,7 +127,8 @@ class Future {
 
   // Makes a pending future on `loop`, which must outlive it.
   explicit Future(Loop& loop, Canceller<T> canceller = {})
-      : state_(std::make_shared<State>(&loop)) {
+      : state_(std::allocate_shared<State>(
+            internal::RecyclingAllocator<State>(), &loop)) {
     state_->canceller = std::move(canceller);
   }
 
@@ -220,6 +226,11 @@ class Future {
       throw std::invalid_argument(
           "add_callbacks: callback and errback cannot both be null");
     }
+    if (state_->dispatching) {
+      // Runs in the dispatch under way, after the pairs before it.
+      state_->added.push_back({std::move(callback), std::move(errback)});
+      return;
+    }
     state_->callbacks.push_back({std::move(callback), std::move(errback)});
     if (is_called()) schedule_dispatch(state_);
   }
@@ -245,7 +256,7 @@ class Future {
 
   void settle(internal::FutureStatus status) {
     state_->status = status;
-    state_->canceller = nullptr;
+    if (state_->canceller) state_->canceller = nullptr;
     if (!state_->callbacks.empty()) schedule_dispatch(state_);
   }
 
@@ -257,10 +268,18 @@ class Future {
 
   static void run_callbacks(State& s) {
     s.dispatch_scheduled = false;
-    // Pairs added by a callback go to a fresh list and a fresh dispatch.
-    absl::InlinedVector<internal::CallbackPair<T>, 1> pairs;
-    pairs.swap(s.callbacks);
-    for (internal::CallbackPair<T>& pair : pairs) run_pair(s, pair);
+    s.dispatching = true;
+    // Pairs run in place; add_callbacks() meanwhile appends to `added` so
+    // that the pair running now is never moved under its own feet.
+    do {
+      for (internal::CallbackPair<T>& pair : s.callbacks) run_pair(s, pair);
+      s.callbacks.clear();
+      for (internal::CallbackPair<T>& pair : s.added) {
+        s.callbacks.push_back(std::move(pair));
+      }
+      s.added.clear();
+    } while (!s.callbacks.empty());
+    s.dispatching = false;
   }
 
   static void run_pair(State& s, internal::CallbackPair<T>& pair) {

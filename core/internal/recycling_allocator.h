@@ -1,0 +1,83 @@
+// Internal: a thread-local recycling allocator for the core's small,
+// short-lived objects (future states), in the spirit of Asio's recycling
+// handler allocator. glibc's per-thread cache holds only 7 blocks per size, so
+// a server with thousands of futures in flight would otherwise take malloc's
+// slow path for every one of them.
+#ifndef TXAIO_CORE_INTERNAL_RECYCLING_ALLOCATOR_H_
+#define TXAIO_CORE_INTERNAL_RECYCLING_ALLOCATOR_H_
+
+#include <cstddef>
+#include <new>
+#include <vector>
+
+namespace txaio::internal {
+
+// Blocks of one size, kept by the thread that frees them.
+template <size_t kSize, size_t kAlign>
+class BlockCache {
+ public:
+  static void* take() {
+    Blocks& cache = blocks();
+    if (cache.free.empty()) {
+      return ::operator new(kSize, std::align_val_t(kAlign));
+    }
+    void* block = cache.free.back();
+    cache.free.pop_back();
+    return block;
+  }
+
+  static void give(void* block) {
+    Blocks& cache = blocks();
+    if (cache.free.size() < kMaxCached) {
+      cache.free.push_back(block);
+    } else {
+      ::operator delete(block, std::align_val_t(kAlign));
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxCached = 4096;
+  struct Blocks {
+    std::vector<void*> free;
+    ~Blocks() {
+      for (void* block : free) ::operator delete(block, std::align_val_t(kAlign));
+    }
+  };
+  static Blocks& blocks() {
+    thread_local Blocks cache;
+    return cache;
+  }
+};
+
+template <typename T>
+class RecyclingAllocator {
+ public:
+  using value_type = T;
+  RecyclingAllocator() = default;
+  template <typename U>
+  RecyclingAllocator(const RecyclingAllocator<U>&) {}
+
+  T* allocate(size_t n) {
+    if (n != 1) {
+      return static_cast<T*>(
+          ::operator new(n * sizeof(T), std::align_val_t(alignof(T))));
+    }
+    return static_cast<T*>(BlockCache<sizeof(T), alignof(T)>::take());
+  }
+  void deallocate(T* p, size_t n) {
+    if (n != 1) {
+      ::operator delete(p, std::align_val_t(alignof(T)));
+      return;
+    }
+    BlockCache<sizeof(T), alignof(T)>::give(p);
+  }
+
+  template <typename U>
+  bool operator==(const RecyclingAllocator<U>&) const {
+    return true;
+  }
+};
+
+}  // namespace txaio::internal
+
+#endif  // TXAIO_CORE_INTERNAL_RECYCLING_ALLOCATOR_H_

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite: every test, then the conformance suite and the C ABI
+# under ASan+UBSan and under TSan, then the consumer examples. Installs what
+# is missing first. Ends with `N passed, M failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install_deps.sh || exit 1
+
+events_dir=$(mktemp -d)
+status=0
+run() {  # run NAME BAZEL-ARGS...: one `bazel test`, its events kept for the summary.
+  local name=$1
+  shift
+  echo "=== bazel test $* ==="
+  bazel test --build_event_json_file="$events_dir/$name.json" "$@" || status=1
+}
+
+run all //...
+
+for config in asan tsan; do
+  targets=$(bazel query "attr(tags, '\\b$config\\b', tests(//...))" 2>/dev/null)
+  if [ -n "$targets" ]; then
+    run "$config" --config="$config" $targets
+  fi
+done
+
+# Consumers of an installed or depended-on txaio (issue 6), when present.
+extra_passed=0
+extra_failed=0
+if [ -x tools/check_consumers.sh ]; then
+  echo "=== tools/check_consumers.sh ==="
+  consumers_log=$(mktemp)
+  tools/check_consumers.sh 2>&1 | tee "$consumers_log"
+  consumers_status=${PIPESTATUS[0]}
+  extra_passed=$(grep -c '^PASS ' "$consumers_log")
+  extra_failed=$(grep -c '^FAIL ' "$consumers_log")
+  if [ "$consumers_status" -ne 0 ]; then
+    status=1
+    [ "$extra_failed" -gt 0 ] || extra_failed=1
+  fi
+fi
+
+summary=$(/usr/bin/python3 tools/summarize_tests.py "$events_dir"/*.json)
+echo "$summary" | grep -v ' passed, ' || true
+read -r passed failed < <(echo "$summary" | tail -1 | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/')
+passed=$((passed + extra_passed))
+failed=$((failed + extra_failed))
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

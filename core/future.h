@@ -11,7 +11,9 @@
 // chained: every pair sees the same value or Failure, and what a callback
 // returns is ignored. An exception thrown by a callback goes to the errback
 // of the same pair; one thrown by an errback, or by a callback without an
-// errback, goes to report_unhandled_failure(). Nothing escapes into the loop.
+// errback, goes to report_unhandled_failure(), as does, once, the failure of
+// a failed future dropped before any errback saw it. Nothing escapes into the
+// loop.
 //
 //   txaio::Future<int> f = txaio::create_future<int>();
 //   txaio::add_callbacks(f, [](int v) { std::cout << v; },
@@ -296,7 +298,10 @@ class Future {
       }
       return;
     }
-    if (pair.on_failure) s.failure_seen = true;
+    // A callback-only pair does not handle the failure: another pair's
+    // errback may, and if none does, ~FutureState reports it exactly once.
+    if (!pair.on_failure) return;
+    s.failure_seen = true;
     run_errback(pair.on_failure, *s.failure);
   }
 

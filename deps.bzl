@@ -1,21 +1,52 @@
-"""Repositories txaio-cpp needs, declared so that this workspace and its consumers build offline."""
+"""Repositories txaio-cpp needs, declared so that it and its consumers build offline.
 
-def _declare_once(rule, name, **kwargs):
-    # A consumer that already declared the repository keeps its own.
-    if not native.existing_rule(name):
-        rule(name = name, **kwargs)
+In this repository's WORKSPACE and in a consumer's, after the consumer declared
+txaio-cpp itself (any way it likes; @txaio below):
 
-def txaio_deps(txaio_path = None):
-    """Declares the offline stand-ins Bazel 4.2.3 would otherwise download.
+    load("@txaio//:deps.bzl", "txaio_deps")
+    txaio_deps()
 
-    Args:
-      txaio_path: where this repository lives relative to the consumer's
-        workspace root; None inside txaio-cpp itself.
+The system libraries (Abseil, Boost, GoogleTest, ...) are packages inside
+txaio-cpp (//third_party/...), not repositories, so they never collide with a
+consumer's own. What is declared here are the stand-ins for the repositories
+Bazel 4.2.3 itself wants to download (rules_cc, rules_java,
+remote_coverage_tools). They live in third_party/ of txaio-cpp and are found
+from this file's own location, so consumers pass no path.
+"""
+
+# Resolved against the repository this file was loaded from (txaio-cpp,
+# whatever name the consumer gave it), at load time.
+_ANCHOR = Label("//:deps.bzl")
+
+_STAND_INS = ["rules_cc", "rules_java", "remote_coverage_tools"]
+
+def _stand_in_impl(ctx):
+    # local_repository would need a path relative to the consumer's
+    # workspace root, which only the consumer knows; this repository finds
+    # third_party/<name> next to deps.bzl instead. Its files are symlinked,
+    # so edits to them are seen without refetching.
+    source = ctx.path(ctx.attr._anchor).dirname.get_child("third_party").get_child(ctx.attr.stand_in)
+    if not source.exists:
+        fail("txaio_deps: missing stand-in directory %s" % source)
+    for entry in source.readdir():
+        ctx.symlink(entry, entry.basename)
+
+_stand_in = repository_rule(
+    implementation = _stand_in_impl,
+    doc = "A repository whose files are txaio-cpp's third_party/<stand_in>.",
+    attrs = {
+        "stand_in": attr.string(mandatory = True, values = _STAND_INS),
+        "_anchor": attr.label(default = _ANCHOR, allow_single_file = True),
+    },
+    local = True,
+)
+
+def txaio_deps():
+    """Declares every repository txaio-cpp needs that is not declared yet.
+
+    A repository the consumer already declared (for instance its own rules_cc)
+    is left as it is, so call this after the consumer's own declarations.
     """
-    prefix = (txaio_path + "/") if txaio_path else ""
-    for name in ["rules_cc", "rules_java", "remote_coverage_tools"]:
-        _declare_once(
-            native.local_repository,
-            name,
-            path = prefix + "third_party/" + name,
-        )
+    for name in _STAND_INS:
+        if not native.existing_rule(name):
+            _stand_in(name = name, stand_in = name)

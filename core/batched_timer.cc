@@ -1,0 +1,414 @@
+#include "core/batched_timer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "core/unhandled.h"
+
+namespace txaio {
+namespace internal {
+namespace {
+
+constexpr uint32_t kNil = std::numeric_limits<uint32_t>::max();
+
+// Keeps bucket boundaries (key * bucket) representable in int64 ns.
+constexpr int64_t kMaxDeadlineNs = std::numeric_limits<int64_t>::max() / 2;
+
+int64_t CeilDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b > 0) ? q + 1 : q;
+}
+
+int64_t CeilNanoseconds(absl::Duration d) {
+  return absl::ToInt64Nanoseconds(absl::Ceil(d, absl::Nanoseconds(1)));
+}
+
+}  // namespace
+
+// The slab of calls and the buckets they are linked into. Each bucket is an
+// intrusive doubly-linked list through the slab, so cancel unlinks in O(1)
+// and a drained bucket never meets a cancelled call.
+class BatchedTimerState : public BatchedTimerRefCount {
+ public:
+  BatchedTimerState(Loop& loop, int64_t bucket_ns, int64_t chunk_size)
+      : loop_(loop), bucket_ns_(bucket_ns), chunk_size_(chunk_size) {}
+
+  BatchedCall Schedule(absl::Duration delay, Task task);
+  bool Cancel(uint32_t slot, uint64_t generation);
+  bool Active(uint32_t slot, uint64_t generation) const {
+    return slot < slots_.size() && slots_[slot].generation == generation;
+  }
+
+  void set_error_handler(BatchedErrorHandler handler) {
+    error_handler_ = std::move(handler);
+  }
+  size_t pending() const { return pending_; }
+  size_t loop_timers() const { return buckets_in_use_; }
+  int64_t bucket_ns() const { return bucket_ns_; }
+  int64_t chunk_size() const { return chunk_size_; }
+  Loop& loop() const { return loop_; }
+
+ private:
+  struct Slot {
+    Task task;
+    // The call's deadline until its bucket fires; then the latest time this
+    // call and every call after it in the bucket may run (deadline + one
+    // bucket, minimised over the rest of the list).
+    int64_t limit_ns = 0;
+    // Bumped whenever the slot is released, so stale handles stop matching.
+    uint64_t generation = 1;
+    uint32_t prev = kNil;
+    // The next call in the bucket, or the next free slot.
+    uint32_t next = kNil;
+    uint32_t bucket = kNil;
+  };
+  struct Bucket {
+    int64_t key = 0;  // due at key * bucket_ns_
+    uint32_t head = kNil;
+    uint32_t tail = kNil;
+    size_t count = 0;
+    bool draining = false;
+    // The bucket's loop timer, then the one for its next chunk.
+    DelayedCall timer;
+    int64_t chunk_interval_ns = 0;
+    int64_t chunks_run = 0;
+    std::vector<Failure> errors;
+    uint32_t next_free = kNil;
+  };
+
+  uint32_t BucketFor(int64_t key, int64_t now_ns);
+  void FreeBucket(uint32_t b);
+  // Detaches `index` from its bucket and releases the slot; returns the task.
+  Task Release(uint32_t index);
+  void FireBucket(uint32_t b);
+  void RunChunk(uint32_t b);
+  void Report(std::vector<Failure> errors);
+  Task BucketTask(uint32_t b, bool first);
+
+  Loop& loop_;
+  const int64_t bucket_ns_;
+  const int64_t chunk_size_;
+  std::vector<Slot> slots_;
+  uint32_t free_slot_ = kNil;
+  std::vector<Bucket> buckets_;
+  uint32_t free_bucket_ = kNil;
+  size_t buckets_in_use_ = 0;
+  // Buckets waiting to fire, by key. A bucket leaves it when it fires, so a
+  // call scheduled into a bucket being drained starts a new one.
+  absl::flat_hash_map<int64_t, uint32_t> by_key_;
+  // Most calls land in the bucket the previous one did.
+  int64_t cached_key_ = std::numeric_limits<int64_t>::min();
+  uint32_t cached_bucket_ = kNil;
+  size_t pending_ = 0;
+  BatchedErrorHandler error_handler_;
+};
+
+void DestroyBatchedTimerState(BatchedTimerRefCount* state) {
+  delete static_cast<BatchedTimerState*>(state);
+}
+
+BatchedTimerState* BatchedTimerRef::get() const {
+  return static_cast<BatchedTimerState*>(ptr_);
+}
+
+BatchedCall BatchedTimerState::Schedule(absl::Duration delay, Task task) {
+  if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
+    throw std::invalid_argument(
+        absl::StrCat("BatchedTimer::call_later: delay must be finite and "
+                     ">= 0, got ",
+                     absl::FormatDuration(delay)));
+  }
+  absl::Duration now = loop_.now();
+  int64_t deadline_ns = CeilNanoseconds(now + delay);
+  if (deadline_ns > kMaxDeadlineNs) {
+    throw std::invalid_argument(
+        absl::StrCat("BatchedTimer::call_later: delay too large: ",
+                     absl::FormatDuration(delay)));
+  }
+  int64_t key = CeilDiv(deadline_ns, bucket_ns_);
+  uint32_t b = key == cached_key_ ? cached_bucket_
+                                  : BucketFor(key, CeilNanoseconds(now));
+
+  uint32_t index = free_slot_;
+  if (index != kNil) {
+    free_slot_ = slots_[index].next;
+  } else {
+    if (slots_.size() >= kNil) {
+      throw std::length_error("BatchedTimer: too many pending calls");
+    }
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& slot = slots_[index];
+  slot.task = std::move(task);
+  slot.limit_ns = deadline_ns;
+  slot.bucket = b;
+  slot.next = kNil;
+  Bucket& bucket = buckets_[b];
+  slot.prev = bucket.tail;
+  if (bucket.tail != kNil) {
+    slots_[bucket.tail].next = index;
+  } else {
+    bucket.head = index;
+  }
+  bucket.tail = index;
+  ++bucket.count;
+  ++pending_;
+  return BatchedCall(BatchedTimerRef(this), index, slot.generation,
+                     now + delay);
+}
+
+uint32_t BatchedTimerState::BucketFor(int64_t key, int64_t now_ns) {
+  auto [it, inserted] = by_key_.try_emplace(key, kNil);
+  if (inserted) {
+    uint32_t b = free_bucket_;
+    if (b != kNil) {
+      free_bucket_ = buckets_[b].next_free;
+    } else {
+      b = static_cast<uint32_t>(buckets_.size());
+      buckets_.emplace_back();
+    }
+    it->second = b;
+    ++buckets_in_use_;
+    Bucket& bucket = buckets_[b];
+    bucket.key = key;
+    // key * bucket >= deadline >= now: never a negative delay.
+    bucket.timer = loop_.call_later(
+        absl::Nanoseconds(std::max<int64_t>(0, key * bucket_ns_ - now_ns)),
+        BucketTask(b, /*first=*/true));
+  }
+  cached_key_ = key;
+  cached_bucket_ = it->second;
+  return it->second;
+}
+
+Task BatchedTimerState::BucketTask(uint32_t b, bool first) {
+  return [self = BatchedTimerRef(this), b, first] {
+    if (first) {
+      self.get()->FireBucket(b);
+    } else {
+      self.get()->RunChunk(b);
+    }
+  };
+}
+
+void BatchedTimerState::FreeBucket(uint32_t b) {
+  Bucket& bucket = buckets_[b];
+  bucket = Bucket();
+  bucket.next_free = free_bucket_;
+  free_bucket_ = b;
+  --buckets_in_use_;
+}
+
+Task BatchedTimerState::Release(uint32_t index) {
+  Slot& slot = slots_[index];
+  Bucket& bucket = buckets_[slot.bucket];
+  if (slot.prev != kNil) {
+    slots_[slot.prev].next = slot.next;
+  } else {
+    bucket.head = slot.next;
+  }
+  if (slot.next != kNil) {
+    slots_[slot.next].prev = slot.prev;
+  } else {
+    bucket.tail = slot.prev;
+  }
+  --bucket.count;
+  --pending_;
+  Task task = std::move(slot.task);
+  ++slot.generation;
+  slot.bucket = kNil;
+  slot.prev = kNil;
+  slot.next = free_slot_;
+  free_slot_ = index;
+  return task;
+}
+
+bool BatchedTimerState::Cancel(uint32_t index, uint64_t generation) {
+  if (!Active(index, generation)) return false;
+  uint32_t b = slots_[index].bucket;
+  // Destroyed last: what the call captured may call back into this timer.
+  Task released = Release(index);
+  Bucket& bucket = buckets_[b];
+  if (bucket.count == 0 && !bucket.draining) {
+    // An empty bucket gives its loop timer back.
+    if (cached_bucket_ == b) cached_key_ = std::numeric_limits<int64_t>::min();
+    by_key_.erase(bucket.key);
+    DelayedCall timer = std::move(bucket.timer);
+    FreeBucket(b);
+    timer.cancel();
+  }
+  return true;
+}
+
+void BatchedTimerState::FireBucket(uint32_t b) {
+  Bucket& bucket = buckets_[b];
+  by_key_.erase(bucket.key);
+  if (cached_bucket_ == b) cached_key_ = std::numeric_limits<int64_t>::min();
+  bucket.draining = true;
+  int64_t chunks = std::max<int64_t>(
+      1, static_cast<int64_t>((bucket.count + chunk_size_ - 1) / chunk_size_));
+  bucket.chunk_interval_ns = bucket_ns_ / chunks;
+  int64_t limit = std::numeric_limits<int64_t>::max();
+  for (uint32_t i = bucket.tail; i != kNil; i = slots_[i].prev) {
+    limit = std::min(limit, slots_[i].limit_ns + bucket_ns_);
+    slots_[i].limit_ns = limit;
+  }
+  RunChunk(b);
+}
+
+void BatchedTimerState::RunChunk(uint32_t b) {
+  for (int64_t i = 0; i < chunk_size_; ++i) {
+    uint32_t head = buckets_[b].head;
+    if (head == kNil) break;
+    Task task = Release(head);
+    try {
+      std::move(task)();
+    } catch (...) {
+      buckets_[b].errors.push_back(create_failure());
+    }
+  }
+  // Calls may have scheduled more calls: buckets_ may have moved.
+  Bucket& bucket = buckets_[b];
+  ++bucket.chunks_run;
+  if (bucket.head == kNil) {
+    std::vector<Failure> errors = std::move(bucket.errors);
+    FreeBucket(b);
+    if (!errors.empty()) Report(std::move(errors));
+    return;
+  }
+  // Spread the chunks over the bucket interval, but never so far that a
+  // call still waiting runs more than one bucket after its deadline.
+  int64_t next_ns = std::min(
+      bucket.key * bucket_ns_ + bucket.chunks_run * bucket.chunk_interval_ns,
+      slots_[bucket.head].limit_ns);
+  int64_t now_ns = CeilNanoseconds(loop_.now());
+  bucket.timer =
+      loop_.call_later(absl::Nanoseconds(std::max<int64_t>(0, next_ns - now_ns)),
+                       BucketTask(b, /*first=*/false));
+}
+
+void BatchedTimerState::Report(std::vector<Failure> errors) {
+  if (!error_handler_) {
+    report_unhandled_failure(Failure(BatchedCallErrors(std::move(errors))));
+    return;
+  }
+  try {
+    error_handler_(std::move(errors));
+  } catch (...) {
+    report_unhandled_failure(create_failure());
+  }
+}
+
+}  // namespace internal
+
+namespace {
+
+std::string DescribeErrors(const std::vector<Failure>& failures) {
+  std::string text = absl::StrCat(failures.size(),
+                                  " error(s) processing call_later bucket:");
+  for (const Failure& failure : failures) {
+    absl::StrAppend(&text, "\n", failure_message(failure));
+  }
+  return text;
+}
+
+int64_t CheckedChunkSize(int64_t chunk_size) {
+  if (chunk_size <= 0) {
+    throw std::invalid_argument(absl::StrCat(
+        "make_batched_timer: chunk_size must be > 0, got ", chunk_size));
+  }
+  return chunk_size;
+}
+
+int64_t CheckedBucketNs(absl::Duration bucket) {
+  if (bucket == absl::InfiniteDuration() ||
+      bucket < absl::Nanoseconds(1)) {
+    throw std::invalid_argument(absl::StrCat(
+        "make_batched_timer: seconds_per_bucket must be finite and at least "
+        "1 ns, got ",
+        absl::FormatDuration(bucket)));
+  }
+  int64_t ns = absl::ToInt64Nanoseconds(bucket);
+  if (ns > internal::kMaxDeadlineNs / 2) {
+    throw std::invalid_argument(absl::StrCat(
+        "make_batched_timer: seconds_per_bucket too large: ",
+        absl::FormatDuration(bucket)));
+  }
+  return ns;
+}
+
+absl::Duration BucketFromSeconds(double seconds) {
+  if (!std::isfinite(seconds) || seconds <= 0) {
+    throw std::invalid_argument(absl::StrCat(
+        "make_batched_timer: seconds_per_bucket must be a finite number > 0, "
+        "got ",
+        seconds));
+  }
+  return absl::Seconds(seconds);
+}
+
+}  // namespace
+
+BatchedCallErrors::BatchedCallErrors(std::vector<Failure> failures)
+    : std::runtime_error(DescribeErrors(failures)),
+      failures_(std::move(failures)) {}
+
+bool BatchedCall::cancel() {
+  return state_ && state_.get()->Cancel(slot_, generation_);
+}
+
+bool BatchedCall::active() const {
+  return state_ && state_.get()->Active(slot_, generation_);
+}
+
+BatchedTimer::BatchedTimer(Loop& loop, absl::Duration bucket,
+                           int64_t chunk_size)
+    : state_(new internal::BatchedTimerState(loop, CheckedBucketNs(bucket),
+                                             CheckedChunkSize(chunk_size))) {}
+
+BatchedTimer::BatchedTimer(Loop& loop, double seconds_per_bucket,
+                           int64_t chunk_size)
+    : BatchedTimer(loop, BucketFromSeconds(seconds_per_bucket), chunk_size) {}
+
+BatchedCall BatchedTimer::schedule(absl::Duration delay, Task task) {
+  return state_.get()->Schedule(delay, std::move(task));
+}
+
+void BatchedTimer::set_error_handler(BatchedErrorHandler handler) {
+  state_.get()->set_error_handler(std::move(handler));
+}
+
+size_t BatchedTimer::pending() const { return state_.get()->pending(); }
+
+size_t BatchedTimer::loop_timers() const {
+  return state_.get()->loop_timers();
+}
+
+absl::Duration BatchedTimer::seconds_per_bucket() const {
+  return absl::Nanoseconds(state_.get()->bucket_ns());
+}
+
+int64_t BatchedTimer::chunk_size() const { return state_.get()->chunk_size(); }
+
+Loop& BatchedTimer::loop() const { return state_.get()->loop(); }
+
+BatchedTimer make_batched_timer(double seconds_per_bucket, int64_t chunk_size) {
+  return BatchedTimer(default_loop(), seconds_per_bucket, chunk_size);
+}
+
+BatchedTimer make_batched_timer(Loop& loop, double seconds_per_bucket,
+                                int64_t chunk_size) {
+  return BatchedTimer(loop, seconds_per_bucket, chunk_size);
+}
+
+BatchedTimer make_batched_timer(const Api& api, double seconds_per_bucket,
+                                int64_t chunk_size) {
+  return BatchedTimer(api.loop(), seconds_per_bucket, chunk_size);
+}
+
+}  // namespace txaio

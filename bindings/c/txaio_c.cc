@@ -1,0 +1,1020 @@
+// The C ABI (txaio.h) over the core and the Asio and manual backends.
+//
+// Every entry point runs its body inside Guard(), which turns any C++
+// exception into a txaio_status plus a thread-local message, so nothing
+// unwinds into C. Handles are heap structs whose first member is a type tag,
+// checked on entry and cleared on destroy (see TXAIO_ERR_INVALID_HANDLE).
+#include "bindings/c/txaio.h"
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "backends/asio/asio_loop.h"
+#include "backends/manual/manual_loop.h"
+#include "boost/asio/executor_work_guard.hpp"
+#include "core/api.h"
+#include "core/errors.h"
+#include "core/failure.h"
+#include "core/future.h"
+#include "core/gather.h"
+#include "core/loop_base.h"
+#include "core/time.h"
+#include "core/unhandled.h"
+
+// The exception behind failures made by txaio_failure_new. Global and named
+// like the C API so that failure messages read "txaio_error: ...".
+struct txaio_error : std::runtime_error {
+  txaio_error(int code, const char* message)
+      : std::runtime_error(message != nullptr ? message : ""), code(code) {}
+  int code;
+};
+
+namespace {
+
+using txaio::Failure;
+
+// Handle tags: distinct per type, 0 once destroyed.
+enum Tag : uint32_t {
+  kDeadTag = 0,
+  kLoopTag = 0x7478a001,
+  kFutureTag = 0x7478a002,
+  kFailureTag = 0x7478a003,
+  kDelayedCallTag = 0x7478a004,
+  kGatherResultsTag = 0x7478a005,
+};
+
+// A caller's `void* state` plus its destructor, run exactly once.
+class OwnedState {
+ public:
+  OwnedState(void* state, txaio_destroy_fn destroy)
+      : state_(state), destroy_(destroy) {}
+  OwnedState(OwnedState&& other) noexcept
+      : state_(other.state_), destroy_(std::exchange(other.destroy_, nullptr)) {}
+  OwnedState& operator=(OwnedState&&) = delete;
+  ~OwnedState() {
+    if (destroy_ != nullptr) destroy_(state_);
+  }
+  void* get() const { return state_; }
+
+ private:
+  void* state_;
+  txaio_destroy_fn destroy_;
+};
+
+// A future's value: the pointer, plus shared ownership when it has a
+// destructor (copied into every callback and gather result that holds it).
+struct Value {
+  void* ptr = nullptr;
+  std::shared_ptr<const OwnedState> owner;
+};
+
+// Takes ownership of (ptr, destroy) without allocating, so that an
+// allocation failure later still runs the destructor exactly once.
+struct PendingValue {
+  PendingValue(void* ptr, txaio_destroy_fn destroy) : owned(ptr, destroy) {}
+  Value Commit(bool has_destroy) {
+    Value value{owned.get(), nullptr};
+    if (has_destroy) {
+      value.owner = std::make_shared<const OwnedState>(std::move(owned));
+    }
+    return value;
+  }
+  OwnedState owned;
+};
+
+using CFuture = txaio::Future<Value>;
+
+// An error to report as a status; thrown by the checks below.
+class StatusError : public std::runtime_error {
+ public:
+  StatusError(txaio_status status, const std::string& message)
+      : std::runtime_error(message), status(status) {}
+  txaio_status status;
+};
+
+[[noreturn]] void Throw(txaio_status status, const std::string& message) {
+  throw StatusError(status, message);
+}
+
+thread_local std::string t_last_error;
+
+txaio_status Fail(txaio_status status, const char* function,
+                  const char* reason) noexcept {
+  try {
+    t_last_error.assign(function);
+    t_last_error.append(": ");
+    t_last_error.append(reason);
+  } catch (...) {
+    t_last_error.clear();  // out of memory: the status still tells
+  }
+  return status;
+}
+
+// Runs an entry point's body; every exception becomes a status.
+template <typename Body>
+txaio_status Guard(const char* function, Body&& body) noexcept {
+  try {
+    body();
+    return TXAIO_OK;
+  } catch (const StatusError& e) {
+    return Fail(e.status, function, e.what());
+  } catch (const txaio::AlreadyCalledError& e) {
+    return Fail(TXAIO_ERR_ALREADY_CALLED, function, e.what());
+  } catch (const std::invalid_argument& e) {
+    return Fail(TXAIO_ERR_INVALID_ARGUMENT, function, e.what());
+  } catch (const std::bad_alloc&) {
+    return Fail(TXAIO_ERR_NO_MEMORY, function, "out of memory");
+  } catch (const std::exception& e) {
+    return Fail(TXAIO_ERR_INTERNAL, function, e.what());
+  } catch (...) {
+    return Fail(TXAIO_ERR_INTERNAL, function, "unknown exception");
+  }
+}
+
+template <typename T>
+void Need(T* out, const char* name) {
+  if (out == nullptr) {
+    Throw(TXAIO_ERR_INVALID_ARGUMENT, absl::StrCat(name, " is NULL"));
+  }
+}
+
+double ToSeconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+absl::Duration Delay(double seconds, const char* what) {
+  return txaio::internal::SecondsToDelay(seconds, what);
+}
+
+}  // namespace
+
+// The handle structs. Each starts with its tag, read by CheckTag().
+
+struct txaio_loop {
+  uint32_t tag = kLoopTag;
+  std::shared_ptr<txaio::LoopBase> loop;
+  txaio::AsioLoop* asio = nullptr;
+  txaio::ManualLoop* manual = nullptr;
+};
+
+struct txaio_future {
+  uint32_t tag = kFutureTag;
+  CFuture future;
+  // Keeps the loop alive as long as a handle on one of its futures exists.
+  std::shared_ptr<txaio::LoopBase> loop;
+};
+
+struct txaio_failure {
+  explicit txaio_failure(Failure f) : failure(std::move(f)) {}
+  uint32_t tag = kFailureTag;
+  Failure failure;
+  // Strings handed out as `const char*` live here, made on first request.
+  std::optional<std::string> message;
+  std::optional<std::string> traceback_text;
+  std::optional<std::vector<txaio::StackFrame>> frames;
+};
+
+struct txaio_delayed_call {
+  uint32_t tag = kDelayedCallTag;
+  txaio::DelayedCall call;
+  std::shared_ptr<txaio::LoopBase> loop;
+};
+
+struct txaio_gather_results {
+  uint32_t tag = kGatherResultsTag;
+  std::vector<Value> values;
+  // Null where the input succeeded.
+  std::vector<std::unique_ptr<txaio_failure>> failures;
+  ~txaio_gather_results() { tag = kDeadTag; }
+};
+
+namespace {
+
+template <typename H>
+constexpr uint32_t kTagOf = 0;
+template <>
+constexpr uint32_t kTagOf<txaio_loop> = kLoopTag;
+template <>
+constexpr uint32_t kTagOf<txaio_future> = kFutureTag;
+template <>
+constexpr uint32_t kTagOf<txaio_failure> = kFailureTag;
+template <>
+constexpr uint32_t kTagOf<txaio_delayed_call> = kDelayedCallTag;
+template <>
+constexpr uint32_t kTagOf<txaio_gather_results> = kGatherResultsTag;
+
+template <typename H>
+constexpr const char* kNameOf = "";
+template <>
+constexpr const char* kNameOf<txaio_loop> = "txaio_loop";
+template <>
+constexpr const char* kNameOf<txaio_future> = "txaio_future";
+template <>
+constexpr const char* kNameOf<txaio_failure> = "txaio_failure";
+template <>
+constexpr const char* kNameOf<txaio_delayed_call> = "txaio_delayed_call";
+template <>
+constexpr const char* kNameOf<txaio_gather_results> = "txaio_gather_results";
+
+// Returns `handle` if it carries H's tag; throws INVALID_HANDLE otherwise.
+// The tag is read as bytes so a handle of another type is merely rejected.
+template <typename H>
+H* Check(H* handle, const char* name) {
+  using Plain = std::remove_const_t<H>;
+  if (handle == nullptr) {
+    Throw(TXAIO_ERR_INVALID_HANDLE, absl::StrCat(name, " is NULL"));
+  }
+  uint32_t tag;
+  std::memcpy(&tag, static_cast<const void*>(handle), sizeof tag);
+  if (tag != kTagOf<Plain>) {
+    Throw(TXAIO_ERR_INVALID_HANDLE,
+          absl::StrCat(name, " is not a live ", kNameOf<Plain>,
+                       " (wrong type, or already destroyed)"));
+  }
+  return handle;
+}
+
+// Destroys a handle made with new: NULL is a no-op.
+template <typename H>
+txaio_status Destroy(H* handle, const char* function) {
+  if (handle == nullptr) return TXAIO_OK;
+  return Guard(function, [&] {
+    Check(handle, "handle");
+    handle->tag = kDeadTag;
+    delete handle;
+  });
+}
+
+// A handle valid for the duration of a callback only: its tag is cleared on
+// return so that a kept pointer is recognised as dead while the memory lasts.
+template <typename H>
+class Borrowed {
+ public:
+  template <typename... Args>
+  explicit Borrowed(Args&&... args) : handle_{std::forward<Args>(args)...} {}
+  ~Borrowed() { handle_.tag = kDeadTag; }
+  H* get() { return &handle_; }
+
+ private:
+  H handle_;
+};
+
+txaio_future* NewFuture(CFuture future, std::shared_ptr<txaio::LoopBase> loop) {
+  auto* handle = new txaio_future;
+  handle->future = std::move(future);
+  handle->loop = std::move(loop);
+  return handle;
+}
+
+// The Failure a callback hands back, consuming the handle. A bad handle
+// becomes a failure saying so rather than being trusted.
+Failure TakeFailure(txaio_failure* returned, const char* what) {
+  uint32_t tag;
+  std::memcpy(&tag, static_cast<const void*>(returned), sizeof tag);
+  if (tag != kFailureTag) {
+    return Failure(txaio_error(
+        0, absl::StrCat(what, " returned an invalid txaio_failure handle")
+               .c_str()));
+  }
+  Failure failure = returned->failure;
+  returned->tag = kDeadTag;
+  delete returned;
+  return failure;
+}
+
+void CheckSameLoop(const txaio_loop* loop, const CFuture& future,
+                   const char* name) {
+  if (&future.loop() != loop->loop.get()) {
+    Throw(TXAIO_ERR_INVALID_ARGUMENT,
+          absl::StrCat(name, " belongs to another loop"));
+  }
+}
+
+txaio::AsioLoop& NeedAsio(txaio_loop* loop, const char* what) {
+  if (loop->asio == nullptr) {
+    Throw(TXAIO_ERR_UNSUPPORTED,
+          absl::StrCat(what, " needs an Asio loop; this is a ",
+                       std::string(loop->loop->framework()), " loop"));
+  }
+  return *loop->asio;
+}
+
+txaio::ManualLoop& NeedManual(txaio_loop* loop, const char* what) {
+  if (loop->manual == nullptr) {
+    Throw(TXAIO_ERR_UNSUPPORTED,
+          absl::StrCat(what, " needs a manual loop; this is a ",
+                       std::string(loop->loop->framework()), " loop"));
+  }
+  return *loop->manual;
+}
+
+txaio::Task MakeCall(txaio_call_fn fn, OwnedState&& state) {
+  return [fn, state = std::move(state)]() mutable { fn(state.get()); };
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---------------------------------------------------------------- errors
+
+const char* txaio_last_error(void) { return t_last_error.c_str(); }
+
+const char* txaio_status_name(txaio_status status) {
+  switch (status) {
+    case TXAIO_OK:
+      return "TXAIO_OK";
+    case TXAIO_ERR_INVALID_HANDLE:
+      return "TXAIO_ERR_INVALID_HANDLE";
+    case TXAIO_ERR_INVALID_ARGUMENT:
+      return "TXAIO_ERR_INVALID_ARGUMENT";
+    case TXAIO_ERR_ALREADY_CALLED:
+      return "TXAIO_ERR_ALREADY_CALLED";
+    case TXAIO_ERR_PENDING:
+      return "TXAIO_ERR_PENDING";
+    case TXAIO_ERR_FAILED:
+      return "TXAIO_ERR_FAILED";
+    case TXAIO_ERR_CANCELLED:
+      return "TXAIO_ERR_CANCELLED";
+    case TXAIO_ERR_UNSUPPORTED:
+      return "TXAIO_ERR_UNSUPPORTED";
+    case TXAIO_ERR_NO_MEMORY:
+      return "TXAIO_ERR_NO_MEMORY";
+    case TXAIO_ERR_INTERNAL:
+      return "TXAIO_ERR_INTERNAL";
+  }
+  return "TXAIO_UNKNOWN_STATUS";
+}
+
+const char* txaio_version(void) {
+#define TXAIO_STR2(x) #x
+#define TXAIO_STR(x) TXAIO_STR2(x)
+  return TXAIO_STR(TXAIO_VERSION_MAJOR) "." TXAIO_STR(
+      TXAIO_VERSION_MINOR) "." TXAIO_STR(TXAIO_VERSION_PATCH);
+#undef TXAIO_STR
+#undef TXAIO_STR2
+}
+
+// ---------------------------------------------------------------- loops
+
+txaio_status txaio_loop_new_asio(txaio_loop** out) {
+  return Guard(__func__, [&] {
+    Need(out, "out");
+    auto loop = std::make_shared<txaio::AsioLoop>();
+    auto handle = std::make_unique<txaio_loop>();
+    handle->asio = loop.get();
+    handle->loop = std::move(loop);
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_loop_new_manual(txaio_loop** out) {
+  return Guard(__func__, [&] {
+    Need(out, "out");
+    auto loop = std::make_shared<txaio::ManualLoop>();
+    auto handle = std::make_unique<txaio_loop>();
+    handle->manual = loop.get();
+    handle->loop = std::move(loop);
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_loop_destroy(txaio_loop* loop) {
+  return Destroy(loop, __func__);
+}
+
+txaio_status txaio_loop_framework(const txaio_loop* loop, const char** out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    // Every framework() is a string literal, so data() is NUL-terminated.
+    *out = loop->loop->framework().data();
+  });
+}
+
+txaio_status txaio_loop_now(const txaio_loop* loop, double* out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    *out = ToSeconds(loop->loop->now());
+  });
+}
+
+txaio_status txaio_loop_run(txaio_loop* loop) {
+  return Guard(__func__, [&] {
+    NeedAsio(Check(loop, "loop"), "txaio_loop_run").run();
+  });
+}
+
+txaio_status txaio_loop_run_for(txaio_loop* loop, double seconds) {
+  return Guard(__func__, [&] {
+    txaio::AsioLoop& asio = NeedAsio(Check(loop, "loop"), "txaio_loop_run_for");
+    asio.run_for(Delay(seconds, "run_for"));
+  });
+}
+
+txaio_status txaio_loop_run_until_complete(txaio_loop* loop,
+                                           txaio_future* future) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Check(future, "future");
+    CheckSameLoop(loop, future->future, "future");
+    const CFuture& f = future->future;
+    if (loop->manual != nullptr) {
+      loop->manual->run_until_idle();
+    } else {
+      // Not AsioLoop::run_until_complete: that one spins once the
+      // io_context is stopped, where this returns PENDING.
+      boost::asio::io_context& io = loop->asio->io_context();
+      auto work = boost::asio::make_work_guard(io);
+      io.restart();
+      while (!f.is_called() && io.run_one() > 0) {
+      }
+    }
+    if (!f.is_called()) {
+      Throw(TXAIO_ERR_PENDING,
+            loop->manual != nullptr
+                ? "the future is still pending with the manual loop idle "
+                  "(advance its clock?)"
+                : "the loop was stopped before the future completed");
+    }
+  });
+}
+
+txaio_status txaio_loop_run_until_idle(txaio_loop* loop, size_t* ran) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    size_t count = loop->asio != nullptr
+                       ? loop->asio->run_until_idle()
+                       : static_cast<size_t>(loop->manual->run_until_idle());
+    if (ran != nullptr) *ran = count;
+  });
+}
+
+txaio_status txaio_loop_advance(txaio_loop* loop, double seconds) {
+  return Guard(__func__, [&] {
+    txaio::ManualLoop& manual =
+        NeedManual(Check(loop, "loop"), "txaio_loop_advance");
+    manual.advance(Delay(seconds, "advance"));
+  });
+}
+
+txaio_status txaio_loop_stop(txaio_loop* loop) {
+  return Guard(__func__, [&] {
+    NeedAsio(Check(loop, "loop"), "txaio_loop_stop").stop();
+  });
+}
+
+txaio_status txaio_loop_call_soon(txaio_loop* loop, txaio_call_fn fn,
+                                  void* state, txaio_destroy_fn destroy) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(fn, "fn");
+    loop->loop->call_soon(MakeCall(fn, std::move(owned)));
+  });
+}
+
+txaio_status txaio_loop_call_soon_threadsafe(txaio_loop* loop,
+                                             txaio_call_fn fn, void* state,
+                                             txaio_destroy_fn destroy) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(fn, "fn");
+    loop->loop->call_soon_threadsafe(MakeCall(fn, std::move(owned)));
+  });
+}
+
+txaio_status txaio_call_later(txaio_loop* loop, double seconds,
+                              txaio_call_fn fn, void* state,
+                              txaio_destroy_fn destroy,
+                              txaio_delayed_call** out) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(fn, "fn");
+    absl::Duration delay = Delay(seconds, "call_later");
+    // Allocated first so that nothing is scheduled if this fails.
+    auto handle = out != nullptr ? std::make_unique<txaio_delayed_call>()
+                                 : nullptr;
+    txaio::DelayedCall call =
+        loop->loop->call_later(delay, MakeCall(fn, std::move(owned)));
+    if (handle) {
+      handle->call = std::move(call);
+      handle->loop = loop->loop;
+      *out = handle.release();
+    }
+  });
+}
+
+txaio_status txaio_loop_pending_timers(const txaio_loop* loop, size_t* out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    *out = loop->loop->pending_timers();
+  });
+}
+
+// ---------------------------------------------------------------- delayed calls
+
+txaio_status txaio_delayed_call_cancel(txaio_delayed_call* call,
+                                       int* cancelled) {
+  return Guard(__func__, [&] {
+    bool did = Check(call, "call")->call.cancel();
+    if (cancelled != nullptr) *cancelled = did ? 1 : 0;
+  });
+}
+
+txaio_status txaio_delayed_call_active(const txaio_delayed_call* call,
+                                       int* out) {
+  return Guard(__func__, [&] {
+    Check(call, "call");
+    Need(out, "out");
+    *out = call->call.active() ? 1 : 0;
+  });
+}
+
+txaio_status txaio_delayed_call_when(const txaio_delayed_call* call,
+                                     double* out) {
+  return Guard(__func__, [&] {
+    Check(call, "call");
+    Need(out, "out");
+    *out = ToSeconds(call->call.when());
+  });
+}
+
+txaio_status txaio_delayed_call_destroy(txaio_delayed_call* call) {
+  return Destroy(call, __func__);
+}
+
+// ---------------------------------------------------------------- failures
+
+txaio_status txaio_failure_new(int code, const char* message,
+                               txaio_failure** out) {
+  return Guard(__func__, [&] {
+    Need(out, "out");
+    *out = new txaio_failure(Failure(txaio_error(code, message)));
+  });
+}
+
+txaio_status txaio_failure_copy(const txaio_failure* failure,
+                                txaio_failure** out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    *out = new txaio_failure(failure->failure);
+  });
+}
+
+txaio_status txaio_failure_destroy(txaio_failure* failure) {
+  return Destroy(failure, __func__);
+}
+
+txaio_status txaio_failure_message(const txaio_failure* failure,
+                                   const char** out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    auto* mutable_failure = const_cast<txaio_failure*>(failure);
+    if (!mutable_failure->message) {
+      mutable_failure->message = txaio::failure_message(failure->failure);
+    }
+    *out = mutable_failure->message->c_str();
+  });
+}
+
+txaio_status txaio_failure_type_name(const txaio_failure* failure,
+                                     const char** out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    *out = failure->failure.type_name().c_str();
+  });
+}
+
+txaio_status txaio_failure_what(const txaio_failure* failure,
+                                const char** out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    *out = failure->failure.message().c_str();
+  });
+}
+
+txaio_status txaio_failure_code(const txaio_failure* failure, int* out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    int code = 0;
+    try {
+      failure->failure.rethrow();
+    } catch (const txaio_error& e) {
+      code = e.code;
+    } catch (...) {
+    }
+    *out = code;
+  });
+}
+
+txaio_status txaio_failure_is_cancelled(const txaio_failure* failure,
+                                        int* out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    *out = failure->failure.is<txaio::CancelledError>() ? 1 : 0;
+  });
+}
+
+namespace {
+const std::vector<txaio::StackFrame>& Frames(const txaio_failure* failure) {
+  auto* mutable_failure = const_cast<txaio_failure*>(failure);
+  if (!mutable_failure->frames) {
+    mutable_failure->frames = txaio::failure_traceback(failure->failure);
+  }
+  return *mutable_failure->frames;
+}
+}  // namespace
+
+txaio_status txaio_failure_traceback_size(const txaio_failure* failure,
+                                          size_t* out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    *out = Frames(failure).size();
+  });
+}
+
+txaio_status txaio_failure_traceback_frame(const txaio_failure* failure,
+                                           size_t index, const void** address,
+                                           const char** symbol) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    const std::vector<txaio::StackFrame>& frames = Frames(failure);
+    if (index >= frames.size()) {
+      Throw(TXAIO_ERR_INVALID_ARGUMENT,
+            absl::StrCat("index ", index, " out of range (", frames.size(),
+                         " frames)"));
+    }
+    if (address != nullptr) *address = frames[index].address;
+    if (symbol != nullptr) *symbol = frames[index].symbol.c_str();
+  });
+}
+
+txaio_status txaio_failure_format_traceback(const txaio_failure* failure,
+                                            const char** out) {
+  return Guard(__func__, [&] {
+    Check(failure, "failure");
+    Need(out, "out");
+    auto* mutable_failure = const_cast<txaio_failure*>(failure);
+    if (!mutable_failure->traceback_text) {
+      mutable_failure->traceback_text =
+          txaio::failure_format_traceback(failure->failure);
+    }
+    *out = mutable_failure->traceback_text->c_str();
+  });
+}
+
+txaio_status txaio_set_unhandled_failure_handler(txaio_errback_fn fn,
+                                                 void* state,
+                                                 txaio_destroy_fn destroy) {
+  OwnedState owned(state, destroy);
+  txaio::UnhandledFailureHandler previous;
+  txaio_status status = Guard(__func__, [&] {
+    txaio::UnhandledFailureHandler handler;
+    if (fn != nullptr) {
+      handler = [fn, owned = std::move(owned)](const Failure& failure) {
+        Borrowed<txaio_failure> borrowed(failure);
+        fn(owned.get(), borrowed.get());
+      };
+    }
+    previous = txaio::set_unhandled_failure_handler(std::move(handler));
+  });
+  // `previous` (and its state) is destroyed here, outside the handler lock.
+  return status;
+}
+
+// ---------------------------------------------------------------- futures
+
+txaio_status txaio_future_new(txaio_loop* loop, txaio_canceller_fn canceller,
+                              void* state, txaio_destroy_fn destroy,
+                              txaio_future** out) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    txaio::Canceller<Value> cancel_fn;
+    if (canceller != nullptr) {
+      // Weak: the future must not keep its own loop alive.
+      std::weak_ptr<txaio::LoopBase> weak_loop = loop->loop;
+      cancel_fn = [canceller, weak_loop,
+                   owned = std::move(owned)](CFuture& future) {
+        Borrowed<txaio_future> borrowed(kFutureTag, future, weak_loop.lock());
+        canceller(owned.get(), borrowed.get());
+      };
+    }
+    *out = NewFuture(CFuture(*loop->loop, std::move(cancel_fn)), loop->loop);
+  });
+}
+
+txaio_status txaio_future_new_success(txaio_loop* loop, void* value,
+                                      txaio_destroy_fn destroy,
+                                      txaio_future** out) {
+  PendingValue pending(value, destroy);
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    auto handle = std::unique_ptr<txaio_future>(
+        NewFuture(CFuture(*loop->loop), loop->loop));
+    handle->future.resolve(pending.Commit(destroy != nullptr));
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_future_new_error(txaio_loop* loop,
+                                    const txaio_failure* failure,
+                                    txaio_future** out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Check(failure, "failure");
+    Need(out, "out");
+    auto handle = std::unique_ptr<txaio_future>(
+        NewFuture(CFuture(*loop->loop), loop->loop));
+    handle->future.reject(failure->failure);
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_future_destroy(txaio_future* future) {
+  return Destroy(future, __func__);
+}
+
+txaio_status txaio_future_copy(const txaio_future* future,
+                               txaio_future** out) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    Need(out, "out");
+    *out = NewFuture(future->future, future->loop);
+  });
+}
+
+txaio_status txaio_future_resolve(txaio_future* future, void* value,
+                                  txaio_destroy_fn destroy) {
+  PendingValue pending(value, destroy);
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    CFuture& f = future->future;
+    // Checked before committing the value so that a second resolve reports
+    // ALREADY_CALLED without allocating.
+    if (f.is_called() && !f.is_cancelled()) {
+      Throw(TXAIO_ERR_ALREADY_CALLED,
+            "the future was already resolved or rejected");
+    }
+    f.resolve(pending.Commit(destroy != nullptr));
+  });
+}
+
+txaio_status txaio_future_reject(txaio_future* future,
+                                 const txaio_failure* failure) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    Check(failure, "failure");
+    future->future.reject(failure->failure);
+  });
+}
+
+txaio_status txaio_future_cancel(txaio_future* future, const char* message,
+                                 int* was_pending) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    bool pending = future->future.cancel(message != nullptr ? message : "");
+    if (was_pending != nullptr) *was_pending = pending ? 1 : 0;
+  });
+}
+
+txaio_status txaio_future_add_callbacks(txaio_future* future,
+                                        txaio_callback_fn callback,
+                                        txaio_errback_fn errback, void* state,
+                                        txaio_destroy_fn destroy) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    if (callback == nullptr && errback == nullptr) {
+      Throw(TXAIO_ERR_INVALID_ARGUMENT,
+            "callback and errback cannot both be NULL");
+    }
+    // Shared by the pair; destroyed when the core drops the pair after it
+    // ran (or with the future).
+    auto shared = std::make_shared<OwnedState>(std::move(owned));
+    txaio::Callback<Value> on_value;
+    if (callback != nullptr) {
+      on_value = [callback, shared](const Value& value) {
+        txaio_failure* failed = callback(shared->get(), value.ptr);
+        // The core hands what the callback throws to the errback of the
+        // same pair: rethrowing the failure's exception keeps its type,
+        // message and code.
+        if (failed != nullptr) TakeFailure(failed, "a callback").rethrow();
+      };
+    }
+    txaio::Errback on_failure;
+    if (errback != nullptr) {
+      on_failure = [errback, shared](const Failure& failure) {
+        Borrowed<txaio_failure> borrowed(failure);
+        errback(shared->get(), borrowed.get());
+      };
+    }
+    future->future.add_callbacks(std::move(on_value), std::move(on_failure));
+  });
+}
+
+txaio_status txaio_future_is_called(const txaio_future* future, int* out) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    Need(out, "out");
+    *out = future->future.is_called() ? 1 : 0;
+  });
+}
+
+txaio_status txaio_future_state_get(const txaio_future* future,
+                                    txaio_future_state* out) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    Need(out, "out");
+    const CFuture& f = future->future;
+    if (!f.is_called()) {
+      *out = TXAIO_FUTURE_PENDING;
+    } else if (f.succeeded()) {
+      *out = TXAIO_FUTURE_SUCCEEDED;
+    } else if (f.is_cancelled()) {
+      *out = TXAIO_FUTURE_CANCELLED;
+    } else {
+      *out = TXAIO_FUTURE_FAILED;
+    }
+  });
+}
+
+txaio_status txaio_future_result(const txaio_future* future, void** out) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    Need(out, "out");
+    const CFuture& f = future->future;
+    if (!f.is_called()) Throw(TXAIO_ERR_PENDING, "the future is pending");
+    if (f.is_cancelled()) Throw(TXAIO_ERR_CANCELLED, "the future was cancelled");
+    if (!f.succeeded()) {
+      Throw(TXAIO_ERR_FAILED,
+            absl::StrCat("the future failed: ",
+                         txaio::failure_message(*f.failure())));
+    }
+    *out = f.value().ptr;
+  });
+}
+
+txaio_status txaio_future_failure(const txaio_future* future,
+                                  txaio_failure** out) {
+  return Guard(__func__, [&] {
+    Check(future, "future");
+    Need(out, "out");
+    const CFuture& f = future->future;
+    if (!f.is_called()) Throw(TXAIO_ERR_PENDING, "the future is pending");
+    if (f.succeeded()) {
+      Throw(TXAIO_ERR_ALREADY_CALLED, "the future succeeded: it has no failure");
+    }
+    *out = new txaio_failure(*f.failure());
+  });
+}
+
+txaio_status txaio_as_future(txaio_loop* loop, txaio_as_future_fn fn,
+                             void* state, txaio_destroy_fn destroy,
+                             txaio_future** out) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(fn, "fn");
+    Need(out, "out");
+    auto handle = std::unique_ptr<txaio_future>(
+        NewFuture(CFuture(*loop->loop), loop->loop));
+    void* value = nullptr;
+    txaio_destroy_fn value_destroy = nullptr;
+    txaio_failure* failed = fn(owned.get(), &value, &value_destroy);
+    if (failed != nullptr) {
+      // A value set alongside a failure is still the callee's to release.
+      PendingValue dropped(value, value_destroy);
+      handle->future.reject(TakeFailure(failed, "the as_future function"));
+    } else {
+      PendingValue pending(value, value_destroy);
+      handle->future.resolve(pending.Commit(value_destroy != nullptr));
+    }
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_sleep(txaio_loop* loop, double seconds,
+                         txaio_future** out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    absl::Duration delay = Delay(seconds, "sleep");
+    // As txaio::Api::sleep, for a future of C values.
+    auto timer = std::make_shared<txaio::DelayedCall>();
+    CFuture done(*loop->loop,
+                 [timer](CFuture&) { timer->cancel(); });
+    auto handle = std::unique_ptr<txaio_future>(NewFuture(done, loop->loop));
+    *timer = loop->loop->call_later(delay, [done]() mutable {
+      if (!done.is_called()) done.resolve(Value{});
+    });
+    *out = handle.release();
+  });
+}
+
+// ---------------------------------------------------------------- gather
+
+txaio_status txaio_gather(txaio_loop* loop, txaio_future* const* futures,
+                          size_t count, int consume_exceptions,
+                          txaio_future** out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    if (futures == nullptr && count > 0) {
+      Throw(TXAIO_ERR_INVALID_ARGUMENT, "futures is NULL with count > 0");
+    }
+    std::vector<CFuture> inputs;
+    inputs.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      std::string name = absl::StrCat("futures[", i, "]");
+      Check(futures[i], name.c_str());
+      CheckSameLoop(loop, futures[i]->future, name.c_str());
+      inputs.push_back(futures[i]->future);
+    }
+    txaio::Api api(*loop->loop);
+    auto gathered =
+        txaio::gather(api, std::move(inputs), consume_exceptions != 0);
+    // The C future carries the results as a txaio_gather_results value.
+    // It has no canceller: the core's gather ignores cancellation anyway, and
+    // one holding `gathered` would form a cycle with the callbacks below.
+    CFuture result(*loop->loop);
+    auto handle = std::unique_ptr<txaio_future>(NewFuture(result, loop->loop));
+    gathered.add_callbacks(
+        [result](const std::vector<txaio::Outcome<Value>>& outcomes) mutable {
+          if (result.is_called()) return;
+          auto results = std::make_unique<txaio_gather_results>();
+          results->values.resize(outcomes.size());
+          results->failures.resize(outcomes.size());
+          for (size_t i = 0; i < outcomes.size(); ++i) {
+            if (const Value* v = std::get_if<Value>(&outcomes[i])) {
+              results->values[i] = *v;
+            } else {
+              results->failures[i] = std::make_unique<txaio_failure>(
+                  std::get<Failure>(outcomes[i]));
+            }
+          }
+          PendingValue pending(results.release(), [](void* p) {
+            delete static_cast<txaio_gather_results*>(p);
+          });
+          result.resolve(pending.Commit(true));
+        },
+        [result](const Failure& failure) mutable {
+          if (!result.is_called()) result.reject(failure);
+        });
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_gather_results_size(const txaio_gather_results* results,
+                                       size_t* out) {
+  return Guard(__func__, [&] {
+    Check(results, "results");
+    Need(out, "out");
+    *out = results->values.size();
+  });
+}
+
+txaio_status txaio_gather_results_get(const txaio_gather_results* results,
+                                      size_t index, void** value,
+                                      const txaio_failure** failure) {
+  return Guard(__func__, [&] {
+    Check(results, "results");
+    if (index >= results->values.size()) {
+      Throw(TXAIO_ERR_INVALID_ARGUMENT,
+            absl::StrCat("index ", index, " out of range (",
+                         results->values.size(), " results)"));
+    }
+    if (value != nullptr) *value = results->values[index].ptr;
+    if (failure != nullptr) *failure = results->failures[index].get();
+  });
+}
+
+// ---------------------------------------------------------------- clocks
+
+int64_t txaio_time_ns(void) { return txaio::time_ns(); }
+
+int64_t txaio_perf_counter_ns(void) { return txaio::perf_counter_ns(); }
+
+}  // extern "C"

@@ -2,17 +2,19 @@
 
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "core/errors.h"
 
 namespace txaio {
 namespace {
 
 struct DefaultLoop {
-  absl::Mutex mutex;
+  // std::mutex rather than absl::Mutex so that TSan sees it (see loop_base.h).
+  std::mutex mutex;
   std::shared_ptr<Loop> owner ABSL_GUARDED_BY(mutex);
   // Read without the lock on every free-function call.
   std::atomic<Loop*> loop{nullptr};
@@ -27,7 +29,7 @@ DefaultLoop& Default() {
 
 std::shared_ptr<Loop> use_loop(std::shared_ptr<Loop> loop) {
   DefaultLoop& slot = Default();
-  absl::MutexLock lock(&slot.mutex);
+  std::lock_guard<std::mutex> lock(slot.mutex);
   slot.loop.store(loop.get(), std::memory_order_release);
   std::swap(slot.owner, loop);
   return loop;

@@ -40,7 +40,7 @@ void LoopBase::call_soon(Task task) {
 void LoopBase::call_soon_threadsafe(Task task) {
   bool was_empty;
   {
-    absl::MutexLock lock(&inbox_mutex_);
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
     was_empty = inbox_.empty();
     inbox_.push_back(std::move(task));
     inbox_nonempty_.store(true, std::memory_order_release);
@@ -76,7 +76,7 @@ bool LoopBase::run_once() {
     requested_wake_at_.reset();
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) {
-    absl::MutexLock lock(&inbox_mutex_);
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
     for (Task& task : inbox_) ready_.push_back(std::move(task));
     inbox_.clear();
     inbox_nonempty_.store(false, std::memory_order_relaxed);

@@ -15,11 +15,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/internal/timer_queue.h"
 #include "core/loop.h"
@@ -70,7 +70,9 @@ class LoopBase : public Loop {
   bool wake_requested_ = false;
   std::optional<absl::Duration> requested_wake_at_;
 
-  absl::Mutex inbox_mutex_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so
+  // TSan cannot see absl::Mutex's synchronisation and reports false races.
+  std::mutex inbox_mutex_;
   std::vector<Task> inbox_ ABSL_GUARDED_BY(inbox_mutex_);
   std::atomic<bool> inbox_nonempty_{false};
 };

@@ -1,15 +1,17 @@
 #include "core/unhandled.h"
 
 #include <iostream>
+#include <mutex>
 #include <utility>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 
 namespace txaio {
 namespace {
 
 struct HandlerSlot {
-  absl::Mutex mutex;
+  // std::mutex rather than absl::Mutex so that TSan sees it (see loop_base.h).
+  std::mutex mutex;
   UnhandledFailureHandler handler ABSL_GUARDED_BY(mutex);
 };
 
@@ -23,7 +25,7 @@ HandlerSlot& Slot() {
 UnhandledFailureHandler set_unhandled_failure_handler(
     UnhandledFailureHandler handler) {
   HandlerSlot& slot = Slot();
-  absl::MutexLock lock(&slot.mutex);
+  std::lock_guard<std::mutex> lock(slot.mutex);
   std::swap(slot.handler, handler);
   return handler;
 }
@@ -32,7 +34,7 @@ void report_unhandled_failure(const Failure& failure) {
   HandlerSlot& slot = Slot();
   // Held while the handler runs so that it is never replaced mid-call; a
   // handler must therefore not call set_unhandled_failure_handler itself.
-  absl::MutexLock lock(&slot.mutex);
+  std::lock_guard<std::mutex> lock(slot.mutex);
   try {
     if (slot.handler) {
       slot.handler(failure);

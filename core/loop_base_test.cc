@@ -1,0 +1,167 @@
+// Unit tests of LoopBase: what it asks of a backend (wake-ups, coalesced timer
+// wake-ups) and how it splits work into rounds.
+#include "core/loop_base.h"
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/unhandled.h"
+#include "gtest/gtest.h"
+
+namespace txaio {
+namespace {
+
+absl::Duration Us(int64_t n) { return absl::Microseconds(n); }
+
+// A backend that only records what LoopBase asks of it.
+class RecordingBackend : public LoopBase {
+ public:
+  std::string_view framework() const override { return "recording"; }
+  absl::Duration now() const override { return now_; }
+
+  using LoopBase::has_ready_work;
+  using LoopBase::run_once;
+
+  absl::Duration now_ = absl::ZeroDuration();
+  std::atomic<int> wake_ups{0};
+  std::vector<absl::Duration> wake_ats;
+
+ protected:
+  void wake_up() override { ++wake_ups; }
+  void wake_at(absl::Duration deadline) override {
+    wake_ats.push_back(deadline);
+  }
+};
+
+TEST(LoopBaseTest, CallSoonAsksForOneWakeUpPerRound) {
+  RecordingBackend loop;
+  int ran = 0;
+  for (int i = 0; i < 3; ++i) loop.call_soon([&] { ++ran; });
+  EXPECT_EQ(loop.wake_ups, 1);
+  EXPECT_EQ(ran, 0);
+  EXPECT_TRUE(loop.run_once());
+  EXPECT_EQ(ran, 3);
+  EXPECT_FALSE(loop.run_once()) << "nothing left to run";
+  loop.call_soon([&] { ++ran; });
+  EXPECT_EQ(loop.wake_ups, 2);
+}
+
+TEST(LoopBaseTest, WorkQueuedDuringARoundWaitsForTheNextRound) {
+  RecordingBackend loop;
+  std::vector<std::string> log;
+  loop.call_soon([&] {
+    log.push_back("a");
+    loop.call_soon([&] { log.push_back("b"); });
+  });
+  loop.run_once();
+  EXPECT_EQ(log, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(loop.wake_ups, 2) << "the round asked to be woken again";
+  EXPECT_TRUE(loop.has_ready_work());
+  loop.run_once();
+  EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(loop.has_ready_work());
+}
+
+TEST(LoopBaseTest, TimerWakeUpsAreRoundedUpToMillisecondsAndCoalesced) {
+  RecordingBackend loop;
+  loop.call_later(Us(1500), [] {});
+  EXPECT_EQ(loop.wake_ats, (std::vector<absl::Duration>{Us(2000)}));
+  loop.call_later(Us(1700), [] {});  // same millisecond: no new request
+  loop.call_later(Us(3000), [] {});  // later: no new request
+  EXPECT_EQ(loop.wake_ats.size(), 1u);
+  loop.call_later(Us(200), [] {});  // earlier: re-armed
+  EXPECT_EQ(loop.wake_ats, (std::vector<absl::Duration>{Us(2000), Us(1000)}));
+  EXPECT_EQ(loop.pending_timers(), 4u);
+}
+
+TEST(LoopBaseTest, WholeMillisecondDeadlinesAreNotRounded) {
+  RecordingBackend loop;
+  loop.call_later(absl::Milliseconds(4), [] {});
+  EXPECT_EQ(loop.wake_ats,
+            (std::vector<absl::Duration>{absl::Milliseconds(4)}));
+}
+
+TEST(LoopBaseTest, EachRoundReArmsForTheNextTimer) {
+  RecordingBackend loop;
+  std::vector<int> log;
+  loop.call_later(absl::Milliseconds(1), [&] { log.push_back(1); });
+  loop.call_later(absl::Milliseconds(2), [&] { log.push_back(2); });
+  EXPECT_FALSE(loop.has_ready_work());
+  loop.now_ = absl::Milliseconds(1);
+  EXPECT_TRUE(loop.has_ready_work());
+  loop.run_once();
+  EXPECT_EQ(log, (std::vector<int>{1}));
+  loop.now_ = absl::Milliseconds(2);
+  loop.run_once();
+  EXPECT_EQ(log, (std::vector<int>{1, 2}));
+  EXPECT_EQ(loop.wake_ats, (std::vector<absl::Duration>{
+                               absl::Milliseconds(1), absl::Milliseconds(2)}));
+  EXPECT_EQ(loop.pending_timers(), 0u);
+}
+
+TEST(LoopBaseTest, TimerIsNotRunBeforeItsOwnDeadline) {
+  RecordingBackend loop;
+  bool ran = false;
+  loop.call_later(Us(1500), [&] { ran = true; });
+  // Woken at the millisecond boundary's floor: still early.
+  loop.now_ = Us(1499);
+  EXPECT_FALSE(loop.run_once());
+  EXPECT_FALSE(ran);
+  loop.now_ = Us(1500);
+  EXPECT_TRUE(loop.run_once());
+  EXPECT_TRUE(ran);
+}
+
+TEST(LoopBaseTest, CrossThreadPostsWakeOnceUntilDrained) {
+  RecordingBackend loop;
+  int ran = 0;
+  std::thread poster([&] {
+    for (int i = 0; i < 3; ++i) loop.call_soon_threadsafe([&] { ++ran; });
+  });
+  poster.join();
+  EXPECT_EQ(loop.wake_ups, 1);
+  EXPECT_TRUE(loop.has_ready_work());
+  loop.run_once();
+  EXPECT_EQ(ran, 3);
+  std::thread again([&] { loop.call_soon_threadsafe([&] { ++ran; }); });
+  again.join();
+  EXPECT_EQ(loop.wake_ups, 2);
+  loop.run_once();
+  EXPECT_EQ(ran, 4);
+}
+
+TEST(LoopBaseTest, ThrowingTaskIsReportedNotPropagated) {
+  std::vector<std::string> reported;
+  UnhandledFailureHandler previous = set_unhandled_failure_handler(
+      [&](const Failure& f) { reported.push_back(failure_message(f)); });
+  RecordingBackend loop;
+  bool after = false;
+  loop.call_soon([] { throw std::runtime_error("task"); });
+  loop.call_later(absl::ZeroDuration(), [] { throw std::logic_error("timer"); });
+  loop.call_soon([&] { after = true; });
+  EXPECT_NO_THROW(loop.run_once());
+  set_unhandled_failure_handler(std::move(previous));
+  EXPECT_TRUE(after);
+  EXPECT_EQ(reported, (std::vector<std::string>{"std::runtime_error: task",
+                                                "std::logic_error: timer"}));
+}
+
+TEST(LoopBaseTest, DelayedCallOutlivingItsLoopIsInactive) {
+  auto token = std::make_shared<int>(0);
+  DelayedCall call;
+  {
+    RecordingBackend loop;
+    call = loop.call_later(absl::Seconds(1), [token] {});
+    EXPECT_TRUE(call.active());
+  }
+  EXPECT_FALSE(call.active());
+  EXPECT_FALSE(call.cancel());
+  EXPECT_EQ(token.use_count(), 1);
+}
+
+}  // namespace
+}  // namespace txaio

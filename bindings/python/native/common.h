@@ -1,0 +1,80 @@
+// Internal to the txaio Python extension: what its parts share.
+//
+// The hot objects (callback records, gather state, batched timer calls, log
+// emitters) are written against the CPython API directly rather than
+// pybind11, because their per-call cost is the point: vectorcall entry, no
+// argument conversion layers, and one allocation per record.
+#ifndef TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
+#define TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+namespace txaio_py {
+
+// Interned attribute names, created once by InitStrings().
+struct Strings {
+  PyObject* result;
+  PyObject* exception;
+  PyObject* cancelled;
+  PyObject* done;
+  PyObject* get_loop;
+  PyObject* set_result;
+  PyObject* set_exception;
+  PyObject* add_done_callback;
+  PyObject* cancel;
+  PyObject* cancel_message;
+  PyObject* make_cancelled_error;
+  PyObject* cancel_requested;
+  PyObject* loop;
+  PyObject* time;
+  PyObject* seconds;
+  PyObject* call_later;
+  PyObject* callLater;
+  PyObject* notify;
+  PyObject* format;
+  PyObject* log_time;
+  PyObject* log_level;
+  PyObject* log_format;
+  PyObject* log_category;
+  PyObject* txaio_trace;
+  PyObject* filters;
+  PyObject* handlers;
+  PyObject* level;
+  PyObject* propagate;
+  PyObject* parent;
+  PyObject* disabled;
+  PyObject* disable;
+  PyObject* manager;
+  PyObject* write;
+  PyObject* encode;
+  PyObject* utf8;
+  PyObject* return_exceptions;
+};
+extern Strings S;
+
+// Interns S; returns false with a Python error set on failure.
+bool InitStrings();
+
+// Each part adds its types and functions to the module; false with a Python
+// error set on failure.
+bool AddAioTypes(PyObject* module);
+bool AddBatchedTimerTypes(PyObject* module);
+bool AddLogTypes(PyObject* module);
+
+// Calls obj.<name>() through the method cache (no bound method object).
+inline PyObject* CallMethod0(PyObject* obj, PyObject* name) {
+  return PyObject_VectorcallMethod(
+      name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+}
+
+// Calls obj.<name>(arg).
+inline PyObject* CallMethod1(PyObject* obj, PyObject* name, PyObject* arg) {
+  PyObject* args[2] = {obj, arg};
+  return PyObject_VectorcallMethod(
+      name, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+}
+
+}  // namespace txaio_py
+
+#endif  // TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_

@@ -1,0 +1,72 @@
+// The txaio._txaio_core extension module: registers the native parts.
+#include <pybind11/pybind11.h>
+
+#include "bindings/python/native/common.h"
+
+namespace txaio_py {
+
+Strings S;
+
+bool InitStrings() {
+  struct Entry {
+    PyObject** slot;
+    const char* text;
+  };
+  const Entry entries[] = {
+      {&S.result, "result"},
+      {&S.exception, "exception"},
+      {&S.cancelled, "cancelled"},
+      {&S.done, "done"},
+      {&S.get_loop, "get_loop"},
+      {&S.set_result, "set_result"},
+      {&S.set_exception, "set_exception"},
+      {&S.add_done_callback, "add_done_callback"},
+      {&S.cancel, "cancel"},
+      {&S.cancel_message, "_cancel_message"},
+      {&S.make_cancelled_error, "_make_cancelled_error"},
+      {&S.cancel_requested, "_cancel_requested"},
+      {&S.loop, "loop"},
+      {&S.time, "time"},
+      {&S.seconds, "seconds"},
+      {&S.call_later, "call_later"},
+      {&S.callLater, "callLater"},
+      {&S.notify, "_notify"},
+      {&S.format, "format"},
+      {&S.log_time, "log_time"},
+      {&S.log_level, "log_level"},
+      {&S.log_format, "log_format"},
+      {&S.log_category, "log_category"},
+      {&S.txaio_trace, "txaio_trace"},
+      {&S.filters, "filters"},
+      {&S.handlers, "handlers"},
+      {&S.level, "level"},
+      {&S.propagate, "propagate"},
+      {&S.parent, "parent"},
+      {&S.disabled, "disabled"},
+      {&S.disable, "disable"},
+      {&S.manager, "manager"},
+      {&S.write, "write"},
+      {&S.encode, "encode"},
+      {&S.utf8, "utf8"},
+      {&S.return_exceptions, "return_exceptions"},
+  };
+  for (const Entry& e : entries) {
+    *e.slot = PyUnicode_InternFromString(e.text);
+    if (*e.slot == nullptr) return false;
+  }
+  return true;
+}
+
+void AddLoopBindings(pybind11::module_& m);
+
+}  // namespace txaio_py
+
+PYBIND11_MODULE(_txaio_core, m) {
+  m.doc() = "txaio-cpp's native core for the txaio Python package.";
+  if (!txaio_py::InitStrings() || !txaio_py::AddAioTypes(m.ptr()) ||
+      !txaio_py::AddBatchedTimerTypes(m.ptr()) ||
+      !txaio_py::AddLogTypes(m.ptr())) {
+    throw pybind11::error_already_set();
+  }
+  txaio_py::AddLoopBindings(m);
+}

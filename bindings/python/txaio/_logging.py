@@ -1,0 +1,172 @@
+"""txaio's loggers, shared by both frameworks and usable before either is
+selected.
+
+A logger's level methods (critical ... trace) are attributes bound once per
+level change: an enabled level is a ready-made callable that formats and
+emits, a disabled one is a shared no-op, so a disabled call costs one
+attribute lookup and an empty call. Loggers made before a framework is
+selected emit through the standard library's logging and are re-bound to the
+framework's sink when one is selected.
+"""
+
+import inspect
+import weakref
+from functools import partial
+
+from txaio import _txaio_core as _core
+from txaio.interfaces import ILogger, log_levels
+
+# Every logger made so far, to re-level and re-bind them later.
+_loggers = weakref.WeakSet()
+_log_level = 'info'  # the global level; start_logging/set_global_log_level
+_started_logging = False
+_categories = {}  # log_category -> format string (add_log_categories)
+_framework = None  # the selected module (txaio.aio / txaio.tx), or None
+
+_STDLIB_LEVELS = {
+    'critical': 50, 'error': 40, 'warn': 30, 'info': 20, 'debug': 10,
+    'trace': 10,
+}
+
+
+def _no_op(*args, **kwargs):
+    pass
+
+
+def _check_level(level):
+    if level not in log_levels:
+        raise RuntimeError(
+            "Invalid log level '{0}'; valid are: {1}".format(
+                level, ', '.join(log_levels)))
+
+
+def add_log_categories(categories):
+    """Adds log_category -> format string mappings."""
+    _categories.update(categories)
+
+
+def select_framework(module):
+    """Re-binds every existing logger to `module`'s sink (txaio.aio, .tx or
+    the un-framework)."""
+    global _framework
+    _framework = module if hasattr(module, '_make_sink') else None
+    for logger in list(_loggers):
+        logger._bind_sink()
+
+
+def _caller_namespace(frame):
+    # The namespace make_logger's caller logs under: the class of `self`
+    # when called from a method, else the module (plus the function name).
+    if "self" in frame.f_locals:
+        cls = frame.f_locals["self"].__class__
+        return '{0}.{1}'.format(cls.__module__, cls.__name__)
+    namespace = frame.f_globals["__name__"]
+    if frame.f_code.co_name != "<module>":
+        namespace = namespace + "." + frame.f_code.co_name
+    return namespace
+
+
+class Logger(ILogger):
+    """The object make_logger() returns (see txaio.interfaces.ILogger)."""
+
+    def __init__(self, namespace, level=None, logger=None, observer=None):
+        self.namespace = namespace
+        self._tx_logger_factory = logger
+        self._observer = observer
+        self._log_level_set_explicitly = level is not None
+        self._log_level = level or _log_level
+        _check_level(self._log_level)
+        self._bind_sink()
+        _loggers.add(self)
+
+    def _bind_sink(self):
+        if _framework is None:
+            self._logger, self._emitters = _make_stdlib_sink(self)
+        else:
+            self._logger, self._emitters = _framework._make_sink(self)
+        self._set_log_level(self._log_level)
+
+    def emit(self, level, *args, **kwargs):
+        """Logs at `level` (a name from log_levels) if it is enabled."""
+        if log_levels.index(self._log_level) < log_levels.index(level):
+            return
+        return getattr(self, level)(*args, **kwargs)
+
+    def set_log_level(self, level, keep=True):
+        """Sets this logger's level; with keep, set_global_log_level no
+        longer changes it."""
+        _check_level(level)
+        self._set_log_level(level)
+        self._log_level_set_explicitly = keep
+
+    def _set_log_level(self, level):
+        target = log_levels.index(level)
+        for idx, name in enumerate(log_levels):
+            if name == 'none':
+                continue
+            setattr(self, name,
+                    self._emitters[name] if idx <= target else _no_op)
+        self.failure = (self._emitters['failure']
+                        if target >= log_levels.index('error') else _no_op)
+        self._log_level = level
+
+
+def make_logger(level=None, logger=None, observer=None):
+    """Makes a logger named after the calling class or module.
+
+    `level` pins this logger's level; `logger` (a twisted.logger.Logger
+    class) and `observer` are used under Twisted.
+    """
+    namespace = _caller_namespace(inspect.currentframe().f_back)
+    return Logger(namespace, level=level, logger=logger, observer=observer)
+
+
+def set_global_log_level(level):
+    """Sets the level of every logger whose level was not pinned."""
+    global _log_level
+    log_levels.index(level)  # ValueError for an unknown level, as txaio
+    for logger in list(_loggers):
+        if not logger._log_level_set_explicitly:
+            logger._set_log_level(level)
+    _log_level = level
+
+
+def get_global_log_level():
+    return _log_level
+
+
+def begin_logging(level):
+    """start_logging's shared part: returns False if logging had started
+    already, else records `level` and applies it to every logger."""
+    global _started_logging
+    _check_level(level)
+    if _started_logging:
+        return False
+    _started_logging = True
+    set_global_log_level(level)
+    return True
+
+
+# The standard library sink (asyncio, and before a selection).
+
+def _stdlib_failure(stdlib_logger, format=None, failure=None, **kwargs):
+    # Twisted's Logger.failure() signature, for code written against it.
+    import traceback
+    text = (format or '').format(**kwargs)
+    if failure is not None:
+        text += '\n' + ''.join(traceback.format_exception(
+            type(failure.value), failure.value,
+            getattr(failure, '_traceback', None) or failure.value.__traceback__))
+    stdlib_logger.critical(text)
+
+
+def _make_stdlib_sink(logger):
+    import logging
+    stdlib_logger = logging.getLogger(name=logger.namespace)
+    emitters = {
+        name: _core.StdlibEmitter(stdlib_logger, name, _STDLIB_LEVELS[name],
+                                  _categories)
+        for name in _STDLIB_LEVELS
+    }
+    emitters['failure'] = partial(_stdlib_failure, stdlib_logger)
+    return stdlib_logger, emitters

@@ -1,0 +1,371 @@
+"""txaio on Twisted: futures are Deferreds, failures twisted Failures, timers
+IDelayedCalls on the reactor (txaio.config.loop, else the global reactor).
+
+Batched timers keep their buckets in txaio-cpp's native structure (O(1)
+cancel, one reactor call per bucket).
+"""
+
+import io
+import os
+import sys
+from asyncio import iscoroutine
+from functools import partial
+from time import time_ns, perf_counter_ns  # noqa: F401
+
+from twisted.internet.defer import (
+    Deferred, ensureDeferred, fail, succeed)
+from twisted.logger import (
+    ILogObserver, LogLevel, Logger as _Logger, formatEvent, formatTime,
+    globalLogBeginner)
+from twisted.python.failure import Failure
+from zope.interface import provider
+
+from txaio import _Config
+from txaio import _logging
+from txaio import _txaio_core as _core
+from txaio._iotype import guess_stream_needs_encoding
+from txaio._logging import (  # noqa: F401
+    add_log_categories, get_global_log_level, make_logger,
+    set_global_log_level)
+from txaio.interfaces import IFailedFuture, ILogger, log_levels
+
+using_twisted = True
+using_asyncio = False
+
+config = _Config()
+_stderr, _stdout = sys.stderr, sys.stdout
+_observer = None  # the observer start_logging() installed
+
+IFailedFuture.register(Failure)
+ILogger.register(_Logger)
+
+
+def with_config(loop=None):
+    """The API bound to txaio.config: Twisted has one reactor, so a `loop`
+    other than the configured one is a RuntimeError."""
+    if loop is not None:
+        if config.loop is not None and config.loop is not loop:
+            raise RuntimeError(
+                "Twisted has only a single, global reactor. You passed in "
+                "a reactor different from the one already configured "
+                "in txaio.config.loop"
+            )
+    return _TxApi(config)
+
+
+_TX_LEVELS = {
+    'critical': LogLevel.critical, 'error': LogLevel.error,
+    'warn': LogLevel.warn, 'info': LogLevel.info, 'debug': LogLevel.debug,
+}
+
+
+def _tx_emit(tx_logger, level, *args, **kwargs):
+    if "log_category" in kwargs and kwargs["log_category"] in \
+            _logging._categories:
+        args = ()
+        kwargs["format"] = _logging._categories[kwargs["log_category"]]
+    tx_logger.emit(level, *args, **kwargs)
+
+
+def _tx_trace(tx_logger, *args, **kwargs):
+    # Twisted has no trace level: trace is debug, marked.
+    _tx_emit(tx_logger, LogLevel.debug, *args, txaio_trace=True, **kwargs)
+
+
+def _make_sink(logger):
+    factory = logger._tx_logger_factory or _Logger
+    tx_logger = factory(observer=logger._observer, namespace=logger.namespace)
+    emitters = {name: partial(_tx_emit, tx_logger, level)
+                for name, level in _TX_LEVELS.items()}
+    emitters['trace'] = partial(_tx_trace, tx_logger)
+    emitters['failure'] = tx_logger.failure
+    return tx_logger, emitters
+
+
+@provider(ILogObserver)
+class _LogObserver(object):
+    """Writes events at or above txaio's level to a file, one line each."""
+
+    to_tx = {
+        'critical': LogLevel.critical,
+        'error': LogLevel.error,
+        'warn': LogLevel.warn,
+        'info': LogLevel.info,
+        'debug': LogLevel.debug,
+        'trace': LogLevel.debug,
+    }
+
+    def __init__(self, out):
+        self._file = out
+        self._encode = guess_stream_needs_encoding(out)
+        self._levels = None
+
+    def _acceptable_level(self, level):
+        if self._levels is None:
+            target_level = log_levels.index(_logging._log_level)
+            self._levels = [
+                self.to_tx[lvl]
+                for lvl in log_levels
+                if log_levels.index(lvl) <= target_level and lvl != "none"
+            ]
+        return level in self._levels
+
+    def __call__(self, event):
+        # Logger.failure() events carry no format, only the failure.
+        if event['log_format'] is None:
+            msg = '{0} {1}{2}'.format(
+                formatTime(event["log_time"]),
+                failure_format_traceback(event['log_failure']),
+                os.linesep,
+            )
+        elif ('log_level' in event and
+              self._acceptable_level(event['log_level'])):
+            msg = '{0} {1}{2}'.format(
+                formatTime(event["log_time"]), formatEvent(event), os.linesep)
+        else:
+            return
+        if self._encode:
+            msg = msg.encode('utf8')
+        self._file.write(msg)
+
+
+def start_logging(out=_stdout, level='info'):
+    """Starts Twisted logging to the file object `out` (stdout by default)
+    at `level`; later calls do nothing."""
+    global _observer
+    if not _logging.begin_logging(level):
+        return
+    if out:
+        _observer = _LogObserver(out)
+    globalLogBeginner.beginLoggingTo([_observer] if _observer else [])
+
+
+_unspecified = object()
+
+
+class _TxApi(object):
+    """The txaio API over a reactor configuration (see with_config)."""
+
+    def __init__(self, config):
+        self._config = config
+
+    def failure_message(self, fail):
+        try:
+            return '{0}: {1}'.format(
+                fail.value.__class__.__name__, fail.getErrorMessage())
+        except Exception:
+            return 'Failed to produce failure message for "{0}"'.format(fail)
+
+    def failure_traceback(self, fail):
+        return fail.tb
+
+    def failure_format_traceback(self, fail):
+        try:
+            f = io.StringIO()
+            fail.printTraceback(file=f)
+            return f.getvalue()
+        except Exception:
+            return "Failed to format failure traceback for '{0}'".format(fail)
+
+    def create_future(self, result=_unspecified, error=_unspecified,
+                      canceller=None):
+        if result is not _unspecified and error is not _unspecified:
+            raise ValueError("Cannot have both result and error.")
+        f = Deferred(canceller=canceller)
+        if result is not _unspecified:
+            f.callback(result)
+        elif error is not _unspecified:
+            self.reject(f, error)
+        return f
+
+    def create_future_success(self, result):
+        return succeed(result)
+
+    def create_future_error(self, error=None):
+        return fail(create_failure(error))
+
+    def as_future(self, fun, *args, **kwargs):
+        # maybeDeferred, plus coroutines (async def functions) wrapped with
+        # ensureDeferred; checking the result instead of the function also
+        # covers plain functions that return a coroutine.
+        try:
+            res = fun(*args, **kwargs)
+        except BaseException:
+            return fail(Failure())
+        if isinstance(res, Deferred):
+            return res
+        if isinstance(res, Failure):
+            return fail(res)
+        if iscoroutine(res):
+            return ensureDeferred(res)
+        return succeed(res)
+
+    def is_future(self, obj):
+        return isinstance(obj, Deferred)
+
+    def call_later(self, delay, fun, *args, **kwargs):
+        return self._get_loop().callLater(delay, fun, *args, **kwargs)
+
+    def make_batched_timer(self, bucket_seconds, chunk_size=100):
+        """An IBatchedTimer whose calls are quantized into buckets of
+        `bucket_seconds` and run `chunk_size` at a time."""
+        return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
+                                  _default_reactor, True)
+
+    def is_called(self, future):
+        return future.called
+
+    def resolve(self, future, result=None):
+        future.callback(result)
+
+    def reject(self, future, error=None):
+        if error is None:
+            error = create_failure()
+        elif isinstance(error, Exception):
+            error = Failure(error)
+        elif not isinstance(error, Failure):
+            raise RuntimeError("reject requires a Failure or Exception")
+        future.errback(error)
+
+    def cancel(self, future, msg=None):
+        # Deferred.cancel takes no message; `msg` is accepted for asyncio
+        # parity.
+        future.cancel()
+
+    def create_failure(self, exception=None):
+        """A Failure for `exception`, or (without one) for the exception
+        being handled: then call it only inside an except block."""
+        if exception:
+            return Failure(exception)
+        return Failure()
+
+    def add_callbacks(self, future, callback, errback):
+        """Adds callback and/or errback (not both None: ValueError);
+        returns the Deferred."""
+        if callback is None:
+            if errback is None:
+                raise ValueError("callback and errback cannot both be None")
+            future.addErrback(errback)
+        else:
+            future.addCallbacks(callback, errback)
+        return future
+
+    def gather(self, futures, consume_exceptions=True):
+        """A Deferred for the list of results (Failures included) of
+        `futures`."""
+        return _gather(futures, consume_exceptions)
+
+    def sleep(self, delay):
+        """A Deferred fired with None after `delay` seconds."""
+        d = Deferred()
+        self._get_loop().callLater(delay, d.callback, None)
+        return d
+
+    def _get_loop(self):
+        # Imported on first use, so an application can install another
+        # reactor before that.
+        if self._config.loop is None:
+            from twisted.internet import reactor
+            self._config.loop = reactor
+        return self._config.loop
+
+
+class _Gathering(object):
+    """One gather(): a slot per child and the Deferred that fires with them.
+
+    A child that has already fired (no callbacks left, not paused, not
+    waiting on another Deferred) is read directly, and its failure consumed
+    the way Twisted's own chaining steals a result; any other child gets one
+    callback pair. The outcome matches txaio's DeferredList-based gather:
+    every child's value or Failure, in order, or with consume_exceptions
+    False the first Failure in input order once all have fired.
+    """
+
+    __slots__ = ('children', 'results', 'pending', 'consume', 'outer')
+
+    def __init__(self, children, consume):
+        self.children = children
+        self.results = [None] * len(children)
+        self.pending = len(children)
+        self.consume = consume
+        self.outer = Deferred(canceller=self.cancel_children)
+
+    def cancel_children(self, outer):
+        for child in self.children:
+            child.cancel()
+
+    def ok(self, result, index):
+        self.results[index] = result
+        self.pending -= 1
+        if self.pending == 0:
+            self.finish()
+        return result
+
+    def failed(self, failure, index):
+        self.results[index] = failure
+        self.pending -= 1
+        if self.pending == 0:
+            self.finish()
+        return None if self.consume else failure
+
+    def finish(self):
+        if not self.consume:
+            for value in self.results:
+                if isinstance(value, Failure):
+                    self.outer.errback(value)
+                    return
+        self.outer.callback(self.results)
+
+
+def _gather(futures, consume):
+    children = list(futures)
+    g = _Gathering(children, consume)
+    results = g.results
+    pending = []
+    for index, d in enumerate(children):
+        if (d.called and not d.callbacks and not d.paused and
+                d._chainedTo is None):
+            result = d.result
+            if isinstance(result, Failure):
+                if consume:
+                    d.result = None
+                    if d._debugInfo is not None:
+                        d._debugInfo.failResult = None
+            results[index] = result
+            g.pending -= 1
+        else:
+            pending.append(index)
+    for index in pending:
+        children[index].addCallbacks(g.ok, g.failed, callbackArgs=(index,),
+                                     errbackArgs=(index,))
+    if g.pending == 0 and not g.outer.called:
+        g.finish()
+    return g.outer
+
+
+def _default_reactor():
+    from twisted.internet import reactor
+    config.loop = reactor
+    return reactor
+
+
+_default_api = _TxApi(config)
+
+failure_message = _default_api.failure_message
+failure_traceback = _default_api.failure_traceback
+failure_format_traceback = _default_api.failure_format_traceback
+create_future = _default_api.create_future
+create_future_success = _default_api.create_future_success
+create_future_error = _default_api.create_future_error
+as_future = _default_api.as_future
+is_future = _default_api.is_future
+call_later = _default_api.call_later
+make_batched_timer = _default_api.make_batched_timer
+is_called = _default_api.is_called
+resolve = _default_api.resolve
+reject = _default_api.reject
+cancel = _default_api.cancel
+create_failure = _default_api.create_failure
+add_callbacks = _default_api.add_callbacks
+gather = _default_api.gather
+sleep = _default_api.sleep

@@ -1,0 +1,4 @@
+"""Importing this module selects asyncio: ``import txaio.with_asyncio``."""
+import txaio
+
+txaio.use_asyncio()

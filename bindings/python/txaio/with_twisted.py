@@ -1,0 +1,4 @@
+"""Importing this module selects Twisted: ``import txaio.with_twisted``."""
+import txaio
+
+txaio.use_twisted()

@@ -1,107 +1,161 @@
-"""txaio_dist: the files `tools/install.sh` copies into an install prefix.
+"""Install trees: the files `tools/install.sh` copies into an install prefix.
 
-Bazel 4 has no cc_static_library, so this rule merges the static archives of
-the given cc_library targets (and of their txaio dependencies) into one
-archive, copies their public headers under include/txaio/ keeping the
+txaio_dist (C++): Bazel 4 has no cc_static_library, so it merges the static
+archives of the given cc_library targets (and of their txaio dependencies)
+into one archive, copies their public headers under include/txaio/ keeping the
 repository layout (so `#include "core/txaio.h"` is the same line inside and
-outside Bazel), and writes a pkg-config file whose flags come from the same
-targets (defines and system link options), so it cannot drift from the build.
+outside Bazel), and writes a pkg-config file.
+
+txaio_dist_c (C ABI): the shared library, the static archive and the header
+that //bindings/c builds, with a pkg-config file.
+
+The pkg-config flags come from the same targets' CcInfo (defines and system
+link options), so they cannot drift from what Bazel builds with. The prefix
+stays a placeholder, @PREFIX@, that install.sh replaces.
 """
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 
-def _static_archive(library):
-    # PIC objects when Bazel built them, so the archive also links into
-    # shared libraries and PIE executables.
-    return library.pic_static_library or library.static_library
+def _unique(items):
+    # Keeps the first occurrence: link order matters for static libraries.
+    return {item: None for item in items}.keys()
 
-def _txaio_dist_impl(ctx):
-    archives = []
-    link_flags = []
-    headers = []
+def _cc_flags(targets):
+    """Returns (defines, link flags, static archives) of `targets` and their deps."""
     defines = []
-    for dep in ctx.attr.libs:
-        cc = dep[CcInfo]
-        headers += cc.compilation_context.direct_public_headers
+    link_flags = []
+    archives = {}
+    for target in targets:
+        cc = target[CcInfo]
         defines += cc.compilation_context.defines.to_list()
         for linker_input in cc.linking_context.linker_inputs.to_list():
             link_flags += linker_input.user_link_flags
             for library in linker_input.libraries:
-                archive = _static_archive(library)
+                # PIC objects when Bazel built them, so the archive also links
+                # into shared libraries, not only PIE executables.
+                archive = library.pic_static_library or library.static_library
                 if archive == None:
                     fail("%s has no static archive to install" % linker_input.owner)
-                archives.append(archive)
+                archives[archive.path] = archive
+    return _unique(defines), _unique(link_flags), archives.values()
 
-    # Order matters for static linking: keep the first occurrence of each.
-    archives = {a.path: a for a in archives}.values()
-    link_flags = {f: None for f in link_flags}.keys()
-    defines = {d: None for d in defines}.keys()
-    headers = {h.path: h for h in headers}.values()
-
-    out = ctx.actions.declare_directory(ctx.label.name)
-    archive_name = "lib%s.a" % ctx.attr.archive_basename
-    ar = find_cpp_toolchain(ctx).ar_executable
-
-    # The prefix stays a placeholder: install.sh writes the real one.
-    pc = ctx.actions.declare_file(ctx.label.name + "_" + ctx.attr.pc_name + ".in")
+def _pkg_config(ctx, name, substitutions):
+    pc = ctx.actions.declare_file("%s_%s.in" % (ctx.label.name, name))
+    substitutions = dict(substitutions)
+    substitutions["@VERSION@"] = ctx.attr.version
     ctx.actions.expand_template(
         template = ctx.file.pc_template,
         output = pc,
-        substitutions = {
-            "@CFLAGS@": " ".join(["-I${includedir}/txaio"] + ctx.attr.cflags + ["-D" + d for d in defines]),
-            "@LIBS@": " ".join(["-L${libdir}", "-l" + ctx.attr.archive_basename] + link_flags),
-            "@VERSION@": ctx.attr.version,
-        },
+        substitutions = substitutions,
+    )
+    return pc
+
+def _assemble(ctx, out, inputs, commands):
+    ctx.actions.run_shell(
+        inputs = inputs,
+        outputs = [out],
+        command = "\n".join(["set -eu", 'out="%s"' % out.path] + commands),
+        mnemonic = "TxaioDist",
+        progress_message = "Assembling the install tree %s" % ctx.label,
     )
 
-    commands = [
-        "set -eu",
-        'out="%s"' % out.path,
-        'mkdir -p "$out/lib/pkgconfig" "$out/include/txaio"',
-    ]
+def _txaio_dist_impl(ctx):
+    defines, link_flags, archives = _cc_flags(ctx.attr.libs)
+    headers = {}
+    for target in ctx.attr.libs:
+        for header in target[CcInfo].compilation_context.direct_public_headers:
+            headers[header.path] = header
+    headers = headers.values()
+
+    out = ctx.actions.declare_directory(ctx.label.name)
+    archive_name = "lib%s.a" % ctx.attr.archive_basename
+    pc = _pkg_config(ctx, "txaio.pc", {
+        "@CFLAGS@": " ".join(["-I${includedir}/txaio"] + ctx.attr.cflags + ["-D" + d for d in defines]),
+        "@LIBS@": " ".join(["-L${libdir}", "-l" + ctx.attr.archive_basename] + link_flags),
+    })
+    toolchain = find_cpp_toolchain(ctx)
+
+    commands = ['mkdir -p "$out/lib/pkgconfig" "$out/include/txaio"']
     for header in headers:
-        # short_path is the path inside the repository this header came from.
+        # short_path is the header's path inside its repository, prefixed
+        # with ../<repository>/ when txaio-cpp is an external repository.
         rel = header.short_path
         if rel.startswith("../"):
             rel = rel.split("/", 2)[2]
         commands.append('install -D -m 0644 "%s" "$out/include/txaio/%s"' % (header.path, rel))
 
-    # An MRI script merges whole archives without unpacking members whose
-    # names may collide (two libraries can both have a util.o).
-    mri = ["create $out/lib/%s" % archive_name]
-    mri += ["addlib %s" % a.path for a in archives]
-    mri += ["save", "end"]
+    # An MRI script merges whole archives without unpacking members, whose
+    # names may collide across libraries.
+    mri = ["create $out/lib/" + archive_name] + ["addlib " + a.path for a in archives] + ["save", "end"]
     commands.append('printf "%%s\\n" %s | "%s" -M' % (
         " ".join(['"%s"' % line for line in mri]),
-        ar,
+        toolchain.ar_executable,
     ))
-    commands.append('"%s" s "$out/lib/%s"' % (ar, archive_name))
+    commands.append('"%s" s "$out/lib/%s"' % (toolchain.ar_executable, archive_name))
     commands.append('cp "%s" "$out/lib/pkgconfig/%s.in"' % (pc.path, ctx.attr.pc_name))
 
-    ctx.actions.run_shell(
-        inputs = depset(archives + headers + [pc], transitive = [find_cpp_toolchain(ctx).all_files]),
-        outputs = [out],
-        command = "\n".join(commands),
-        mnemonic = "TxaioDist",
-        progress_message = "Assembling the install tree %s" % ctx.label,
-    )
+    _assemble(ctx, out, depset(archives + headers + [pc], transitive = [toolchain.all_files]), commands)
     return [DefaultInfo(files = depset([out]))]
+
+_COMMON_ATTRS = {
+    "pc_name": attr.string(mandatory = True, doc = "The pkg-config file's name, e.g. txaio.pc."),
+    "pc_template": attr.label(allow_single_file = [".in"], mandatory = True),
+    "version": attr.string(mandatory = True),
+}
 
 txaio_dist = rule(
     implementation = _txaio_dist_impl,
-    doc = "An install tree: include/txaio/..., lib/lib<archive_basename>.a, lib/pkgconfig/<pc_name>.",
-    attrs = {
+    doc = "A C++ install tree: include/txaio/..., lib/lib<archive_basename>.a, lib/pkgconfig/<pc_name>.in.",
+    attrs = dict(_COMMON_ATTRS, **{
         "libs": attr.label_list(
             providers = [CcInfo],
-            doc = "cc_library targets whose headers and objects are installed.",
+            mandatory = True,
+            doc = "cc_library targets whose public headers and objects are installed.",
         ),
         "archive_basename": attr.string(mandatory = True),
-        "pc_template": attr.label(allow_single_file = [".in"], mandatory = True),
-        "pc_name": attr.string(mandatory = True),
-        "version": attr.string(mandatory = True),
         "cflags": attr.string_list(doc = "Extra Cflags, e.g. the language standard."),
         "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
-    },
+    }),
     toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
     incompatible_use_toolchain_transition = True,
+)
+
+def _txaio_dist_c_impl(ctx):
+    # The static archive holds the C++ code too: its users also link what
+    # that code needs, and the C++ runtime (Libs.private, for --static).
+    _, link_flags, _ = _cc_flags([ctx.attr.library])
+    shared = ctx.file.shared_library
+    static = ctx.file.static_library
+    if not shared.basename.startswith("lib") or ".so" not in shared.basename:
+        fail("shared_library must be a lib<name>.so[.N] file, got " + shared.basename)
+    name = shared.basename[len("lib"):shared.basename.index(".so")]
+    pc = _pkg_config(ctx, ctx.attr.pc_name, {
+        "@CFLAGS@": "-I${includedir}",
+        "@LIBS@": "-L${libdir} -l" + name,
+        "@LIBS_PRIVATE@": " ".join(link_flags + ["-lstdc++", "-lm"]),
+    })
+    out = ctx.actions.declare_directory(ctx.label.name)
+    commands = [
+        'mkdir -p "$out/lib/pkgconfig" "$out/include"',
+        'install -m 0644 "%s" "$out/include/%s"' % (ctx.file.header.path, ctx.file.header.basename),
+        'install -m 0755 "%s" "$out/lib/%s"' % (shared.path, shared.basename),
+        'install -m 0644 "%s" "$out/lib/lib%s.a"' % (static.path, name),
+        'cp "%s" "$out/lib/pkgconfig/%s.in"' % (pc.path, ctx.attr.pc_name),
+    ]
+    _assemble(ctx, out, [ctx.file.header, shared, static, pc], commands)
+    return [DefaultInfo(files = depset([out]))]
+
+txaio_dist_c = rule(
+    implementation = _txaio_dist_c_impl,
+    doc = "A C ABI install tree: include/<header>, lib/lib<name>.so.N, lib/lib<name>.a, lib/pkgconfig/<pc_name>.in.",
+    attrs = dict(_COMMON_ATTRS, **{
+        "header": attr.label(allow_single_file = [".h"], mandatory = True),
+        "library": attr.label(
+            providers = [CcInfo],
+            mandatory = True,
+            doc = "The cc_library of the C ABI, for the link flags of the static archive.",
+        ),
+        "shared_library": attr.label(allow_single_file = True, mandatory = True),
+        "static_library": attr.label(allow_single_file = [".a"], mandatory = True),
+    }),
 )

@@ -4,6 +4,7 @@
 // rely only on ordering and on whether a call has run yet: a call meant to
 // run has a delay of a few milliseconds and is given more than that with
 // advance(); a call meant not to run yet is a minute away.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -71,11 +72,15 @@ TEST_F(ConformanceTest, ZeroDelayRunsOnALaterTurnNotInline) {
 
 TEST_F(ConformanceTest, CallsRunInDeadlineOrder) {
   std::vector<int> order;
-  // Ten milliseconds apart, so a slow machine scheduling them cannot swap
-  // deadlines on a real clock.
-  call_later(0.030, [&] { order.push_back(3); });
-  call_later(0.010, [&] { order.push_back(1); });
-  call_later(0.020, [&] { order.push_back(2); });
+  // Deadlines fixed against one reading of the clock, so that on a real
+  // clock a stall between the calls cannot reorder them.
+  absl::Duration base = loop().now();
+  auto at = [&](absl::Duration offset) {
+    return std::max(absl::ZeroDuration(), base + offset - loop().now());
+  };
+  call_later(at(absl::Milliseconds(30)), [&] { order.push_back(3); });
+  call_later(at(absl::Milliseconds(10)), [&] { order.push_back(1); });
+  call_later(at(absl::Milliseconds(20)), [&] { order.push_back(2); });
   advance(absl::Milliseconds(40));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }

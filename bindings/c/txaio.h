@@ -479,6 +479,87 @@ TXAIO_EXPORT txaio_status txaio_gather_results_get(
     const txaio_failure** failure);
 
 /* ----------------------------------------------------------------------- */
+/* Batched timers (txaio's make_batched_timer / IBatchedTimer)              */
+
+typedef struct txaio_batched_timer txaio_batched_timer;
+typedef struct txaio_batched_call txaio_batched_call;
+
+/* A batched call. Return NULL on success, or a failure (ownership passes to
+ * txaio) to report: a bucket's failures are collected and reported together
+ * after its last chunk, and never stop the other calls. */
+typedef txaio_failure* (*txaio_batched_fn)(void* state);
+
+/* Receives the failures of one bucket, in the order the calls ran (borrowed
+ * for the duration of the call). */
+typedef void (*txaio_batch_errors_fn)(void* state,
+                                      const txaio_failure* const* failures,
+                                      size_t count);
+
+/* Makes a batched timer on `loop`: deadlines are rounded up to buckets of
+ * `seconds_per_bucket`, one loop timer per bucket, and a due bucket runs
+ * its calls in chunks of at most `chunk_size` per loop turn, spread across
+ * the bucket. A call never runs before its deadline and, on a loop that
+ * keeps up, less than one bucket after it. Errors: INVALID_HANDLE,
+ * INVALID_ARGUMENT (bucket below 1 ns, NaN, infinite; chunk_size <= 0),
+ * NO_MEMORY. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_timer_new(txaio_loop* loop,
+                                                  double seconds_per_bucket,
+                                                  int64_t chunk_size,
+                                                  txaio_batched_timer** out);
+
+/* Releases the handle; calls already scheduled still run. NULL is a no-op.
+ * Errors: INVALID_HANDLE. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_timer_destroy(
+    txaio_batched_timer* timer);
+
+/* Schedules fn(state) `seconds` from now (see txaio_batched_timer_new for
+ * the precision). `out` (may be NULL) receives a handle. Cancel is O(1).
+ * Errors: INVALID_HANDLE, INVALID_ARGUMENT (fn NULL; negative, NaN or
+ * infinite delay). Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_timer_call_later(
+    txaio_batched_timer* timer, double seconds, txaio_batched_fn fn,
+    void* state, txaio_destroy_fn destroy, txaio_batched_call** out);
+
+/* Sets where a bucket's failures go; NULL `fn` restores the default (one
+ * failure listing them all, to the unhandled-failure handler). The previous
+ * handler's state is destroyed. Errors: INVALID_HANDLE. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_timer_set_error_handler(
+    txaio_batched_timer* timer, txaio_batch_errors_fn fn, void* state,
+    txaio_destroy_fn destroy);
+
+/* Calls scheduled and neither run nor cancelled. Errors: INVALID_HANDLE,
+ * INVALID_ARGUMENT. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_timer_pending(
+    const txaio_batched_timer* timer, size_t* out);
+
+/* Loop timers the batched timer holds now (one per bucket with pending
+ * calls, plus one per bucket being drained). Errors: INVALID_HANDLE,
+ * INVALID_ARGUMENT. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_timer_loop_timers(
+    const txaio_batched_timer* timer, size_t* out);
+
+/* Cancels the call if it has neither run nor been cancelled, releasing its
+ * state at once. `cancelled` (may be NULL) receives 1 if this cancelled it.
+ * Cancelling twice or after the call ran is a no-op. Errors:
+ * INVALID_HANDLE. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_call_cancel(txaio_batched_call* call,
+                                                    int* cancelled);
+
+/* 1 while the call is scheduled and has neither started nor been
+ * cancelled. Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_call_active(
+    const txaio_batched_call* call, int* out);
+
+/* The call's deadline in seconds on the loop's clock (now + delay, before
+ * bucketing). Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_call_when(
+    const txaio_batched_call* call, double* out);
+
+/* Releases the handle; the call stays scheduled. NULL is a no-op. Errors:
+ * INVALID_HANDLE. Loop thread. */
+TXAIO_EXPORT txaio_status txaio_batched_call_destroy(txaio_batched_call* call);
+
+/* ----------------------------------------------------------------------- */
 /* Clocks (no loop needed)                                                  */
 
 /* Wall-clock nanoseconds since the Unix epoch (txaio.time_ns). Thread-safe. */

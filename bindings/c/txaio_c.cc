@@ -23,6 +23,7 @@
 #include "backends/manual/manual_loop.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "core/api.h"
+#include "core/batched_timer.h"
 #include "core/errors.h"
 #include "core/failure.h"
 #include "core/future.h"
@@ -51,6 +52,8 @@ enum Tag : uint32_t {
   kFailureTag = 0x7478a003,
   kDelayedCallTag = 0x7478a004,
   kGatherResultsTag = 0x7478a005,
+  kBatchedTimerTag = 0x7478a006,
+  kBatchedCallTag = 0x7478a007,
 };
 
 // A caller's `void* state` plus its destructor, run exactly once.
@@ -196,6 +199,19 @@ struct txaio_gather_results {
   ~txaio_gather_results() { tag = kDeadTag; }
 };
 
+struct txaio_batched_timer {
+  explicit txaio_batched_timer(txaio::BatchedTimer t) : timer(std::move(t)) {}
+  uint32_t tag = kBatchedTimerTag;
+  txaio::BatchedTimer timer;
+  std::shared_ptr<txaio::LoopBase> loop;
+};
+
+struct txaio_batched_call {
+  uint32_t tag = kBatchedCallTag;
+  txaio::BatchedCall call;
+  std::shared_ptr<txaio::LoopBase> loop;
+};
+
 namespace {
 
 template <typename H>
@@ -210,6 +226,10 @@ template <>
 constexpr uint32_t kTagOf<txaio_delayed_call> = kDelayedCallTag;
 template <>
 constexpr uint32_t kTagOf<txaio_gather_results> = kGatherResultsTag;
+template <>
+constexpr uint32_t kTagOf<txaio_batched_timer> = kBatchedTimerTag;
+template <>
+constexpr uint32_t kTagOf<txaio_batched_call> = kBatchedCallTag;
 
 template <typename H>
 constexpr const char* kNameOf = "";
@@ -223,6 +243,10 @@ template <>
 constexpr const char* kNameOf<txaio_delayed_call> = "txaio_delayed_call";
 template <>
 constexpr const char* kNameOf<txaio_gather_results> = "txaio_gather_results";
+template <>
+constexpr const char* kNameOf<txaio_batched_timer> = "txaio_batched_timer";
+template <>
+constexpr const char* kNameOf<txaio_batched_call> = "txaio_batched_call";
 
 // Returns `handle` if it carries H's tag; throws INVALID_HANDLE otherwise.
 // The tag is read as bytes so a handle of another type is merely rejected.
@@ -1009,6 +1033,130 @@ txaio_status txaio_gather_results_get(const txaio_gather_results* results,
     if (value != nullptr) *value = results->values[index].ptr;
     if (failure != nullptr) *failure = results->failures[index].get();
   });
+}
+
+// ---------------------------------------------------------------- batched timers
+
+txaio_status txaio_batched_timer_new(txaio_loop* loop,
+                                     double seconds_per_bucket,
+                                     int64_t chunk_size,
+                                     txaio_batched_timer** out) {
+  return Guard(__func__, [&] {
+    Check(loop, "loop");
+    Need(out, "out");
+    auto handle = std::make_unique<txaio_batched_timer>(
+        txaio::make_batched_timer(*loop->loop, seconds_per_bucket,
+                                  chunk_size));
+    // The core requires the loop to outlive every call made through it.
+    handle->loop = loop->loop;
+    *out = handle.release();
+  });
+}
+
+txaio_status txaio_batched_timer_destroy(txaio_batched_timer* timer) {
+  return Destroy(timer, __func__);
+}
+
+txaio_status txaio_batched_timer_call_later(txaio_batched_timer* timer,
+                                            double seconds,
+                                            txaio_batched_fn fn, void* state,
+                                            txaio_destroy_fn destroy,
+                                            txaio_batched_call** out) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(timer, "timer");
+    Need(fn, "fn");
+    absl::Duration delay = Delay(seconds, "call_later");
+    auto handle = out != nullptr ? std::make_unique<txaio_batched_call>()
+                                 : nullptr;
+    txaio::BatchedCall call = timer->timer.schedule(
+        delay, [fn, owned = std::move(owned)]() mutable {
+          txaio_failure* failed = fn(owned.get());
+          // The core collects what a call throws into the bucket's errors.
+          if (failed != nullptr) {
+            TakeFailure(failed, "a batched call").rethrow();
+          }
+        });
+    if (handle) {
+      handle->call = std::move(call);
+      handle->loop = timer->loop;
+      *out = handle.release();
+    }
+  });
+}
+
+txaio_status txaio_batched_timer_set_error_handler(txaio_batched_timer* timer,
+                                                   txaio_batch_errors_fn fn,
+                                                   void* state,
+                                                   txaio_destroy_fn destroy) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Check(timer, "timer");
+    txaio::BatchedErrorHandler handler;
+    if (fn != nullptr) {
+      handler = [fn, owned = std::move(owned)](std::vector<Failure> failures) {
+        std::vector<std::unique_ptr<Borrowed<txaio_failure>>> borrowed;
+        std::vector<const txaio_failure*> pointers;
+        borrowed.reserve(failures.size());
+        pointers.reserve(failures.size());
+        for (Failure& failure : failures) {
+          borrowed.push_back(
+              std::make_unique<Borrowed<txaio_failure>>(std::move(failure)));
+          pointers.push_back(borrowed.back()->get());
+        }
+        fn(owned.get(), pointers.data(), pointers.size());
+      };
+    }
+    timer->timer.set_error_handler(std::move(handler));
+  });
+}
+
+txaio_status txaio_batched_timer_pending(const txaio_batched_timer* timer,
+                                         size_t* out) {
+  return Guard(__func__, [&] {
+    Check(timer, "timer");
+    Need(out, "out");
+    *out = timer->timer.pending();
+  });
+}
+
+txaio_status txaio_batched_timer_loop_timers(const txaio_batched_timer* timer,
+                                             size_t* out) {
+  return Guard(__func__, [&] {
+    Check(timer, "timer");
+    Need(out, "out");
+    *out = timer->timer.loop_timers();
+  });
+}
+
+txaio_status txaio_batched_call_cancel(txaio_batched_call* call,
+                                       int* cancelled) {
+  return Guard(__func__, [&] {
+    bool did = Check(call, "call")->call.cancel();
+    if (cancelled != nullptr) *cancelled = did ? 1 : 0;
+  });
+}
+
+txaio_status txaio_batched_call_active(const txaio_batched_call* call,
+                                       int* out) {
+  return Guard(__func__, [&] {
+    Check(call, "call");
+    Need(out, "out");
+    *out = call->call.active() ? 1 : 0;
+  });
+}
+
+txaio_status txaio_batched_call_when(const txaio_batched_call* call,
+                                     double* out) {
+  return Guard(__func__, [&] {
+    Check(call, "call");
+    Need(out, "out");
+    *out = ToSeconds(call->call.when());
+  });
+}
+
+txaio_status txaio_batched_call_destroy(txaio_batched_call* call) {
+  return Destroy(call, __func__);
 }
 
 // ---------------------------------------------------------------- clocks

@@ -927,6 +927,180 @@ static void test_gather(txaio_loop* loop) {
   OK(txaio_future_destroy(none));
 }
 
+/* ------------------------------------------------------------ batched */
+
+static txaio_failure* batched_probe(void* state) {
+  ((Probe*)state)->calls++;
+  return NULL;
+}
+
+static txaio_failure* batched_fail(void* state) {
+  txaio_failure* f = NULL;
+  int code = *(int*)state;
+  txaio_failure_new(code, "batched call failed", &f);
+  return f;
+}
+
+static void record_batch_errors(void* state,
+                                const txaio_failure* const* failures,
+                                size_t count) {
+  Probe* p = (Probe*)state;
+  size_t i;
+  p->calls++;
+  p->last_code = 0;
+  for (i = 0; i < count; ++i) {
+    int code = 0;
+    OK(txaio_failure_code(failures[i], &code));
+    p->last_code = p->last_code * 10 + code;  /* order shows in the digits */
+  }
+}
+
+static void test_batched_timer(void) {
+  txaio_loop* loop = NULL;
+  txaio_batched_timer* timer = NULL;
+  txaio_batched_timer* unused = NULL;
+  txaio_batched_call* c1 = NULL;
+  txaio_batched_call* c2 = NULL;
+  Probe p1, p2, p3, p4, errors;
+  size_t n = 0;
+  int flag = -1, one = 1, two = 2;
+  double when = -1;
+  probe_reset(&p1);
+  probe_reset(&p2);
+  probe_reset(&p3);
+  probe_reset(&p4);
+  probe_reset(&errors);
+  OK(txaio_loop_new_manual(&loop));
+
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_new(loop, 0.0, 10, &unused));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_new(loop, -1.0, 10, &unused));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_new(loop, NAN, 10, &unused));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_new(loop, 0.1, 0, &unused));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_new(loop, 0.1, -5, &unused));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_timer_new(NULL, 0.1, 10, &unused));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_new(loop, 0.1, 10, NULL));
+  OK(txaio_batched_timer_new(loop, 0.1, 2, &timer));
+
+  OK(txaio_batched_timer_call_later(timer, 0.25, batched_probe, &p1,
+                                    probe_destroy, &c1));
+  OK(txaio_batched_timer_call_later(timer, 0.25, batched_probe, &p2,
+                                    probe_destroy, &c2));
+  OK(txaio_batched_timer_call_later(timer, 0.25, batched_probe, &p3,
+                                    probe_destroy, NULL));
+  OK(txaio_batched_timer_call_later(timer, 1.0, batched_probe, &p4,
+                                    probe_destroy, NULL));
+  OK(txaio_batched_timer_pending(timer, &n));
+  CHECK(n == 4);
+  OK(txaio_batched_timer_loop_timers(timer, &n));
+  CHECK(n == 2);  /* one per bucket */
+  OK(txaio_batched_call_when(c1, &when));
+  CHECK(fabs(when - 0.25) < 1e-9);
+  OK(txaio_batched_call_active(c2, &flag));
+  CHECK(flag == 1);
+  OK(txaio_batched_call_cancel(c2, &flag));
+  CHECK(flag == 1 && p2.destroyed == 1);
+  OK(txaio_batched_call_cancel(c2, &flag));  /* twice: no-op */
+  CHECK(flag == 0);
+  OK(txaio_batched_timer_pending(timer, &n));
+  CHECK(n == 3);
+
+  OK(txaio_loop_advance(loop, 0.24));  /* never before the deadline */
+  CHECK(p1.calls == 0 && p3.calls == 0);
+  OK(txaio_loop_advance(loop, 0.11));  /* within one bucket after it */
+  CHECK(p1.calls == 1 && p3.calls == 1 && p2.calls == 0);
+  CHECK(p1.destroyed == 1 && p3.destroyed == 1);
+  CHECK(p4.calls == 0);
+  OK(txaio_batched_call_active(c1, &flag));
+  CHECK(flag == 0);
+  OK(txaio_batched_call_cancel(c1, NULL));  /* after it ran: no-op */
+
+  /* Failures of one bucket are reported together, in order, and never
+   * stop the other calls. */
+  OK(txaio_batched_timer_set_error_handler(timer, record_batch_errors,
+                                           &errors, probe_destroy));
+  probe_reset(&p1);
+  OK(txaio_batched_timer_call_later(timer, 0.5, batched_fail, &one, NULL,
+                                    NULL));
+  OK(txaio_batched_timer_call_later(timer, 0.5, batched_probe, &p1, NULL,
+                                    NULL));
+  OK(txaio_batched_timer_call_later(timer, 0.5, batched_fail, &two, NULL,
+                                    NULL));
+  OK(txaio_loop_advance(loop, 0.7));
+  CHECK(p1.calls == 1);
+  CHECK(errors.calls == 1 && errors.last_code == 12);
+  CHECK(p4.calls == 1);  /* the 1.0 s call came due too */
+
+  /* The default handler reports one failure to the unhandled handler. */
+  OK(txaio_batched_timer_set_error_handler(timer, NULL, NULL, NULL));
+  CHECK(errors.destroyed == 1);
+  probe_reset(&g_unhandled);
+  OK(txaio_set_unhandled_failure_handler(unhandled_record, &g_unhandled,
+                                         NULL));
+  OK(txaio_batched_timer_call_later(timer, 0.1, batched_fail, &one, NULL,
+                                    NULL));
+  OK(txaio_loop_advance(loop, 0.3));
+  CHECK(g_unhandled.calls == 1);
+  CHECK_CONTAINS(g_unhandled.last_message, "batched call failed");
+  OK(txaio_set_unhandled_failure_handler(NULL, NULL, NULL));
+
+  /* Bad input. */
+  probe_reset(&p1);
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_call_later(timer, -1.0, batched_probe, &p1,
+                                               probe_destroy, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_call_later(timer, NAN, batched_probe, &p1,
+                                               probe_destroy, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_call_later(timer, 1.0, NULL, &p1,
+                                               probe_destroy, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_timer_call_later(NULL, 1.0, batched_probe, &p1,
+                                               probe_destroy, NULL));
+  CHECK(p1.destroyed == 4 && p1.calls == 0);
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_timer_set_error_handler(NULL, NULL, NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_timer_pending(NULL, &n));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_pending(timer, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_timer_loop_timers(NULL, &n));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_timer_loop_timers(timer, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_batched_call_cancel(NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_call_active(NULL, &flag));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_batched_call_active(c1, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_batched_call_when(NULL, &when));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_batched_call_when(c1, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_call_destroy((txaio_batched_call*)timer));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_timer_destroy((txaio_batched_timer*)c1));
+
+  /* Calls outlive the timer's handle, and the loop's. */
+  probe_reset(&p1);
+  OK(txaio_batched_timer_call_later(timer, 0.2, batched_probe, &p1,
+                                    probe_destroy, NULL));
+  OK(txaio_batched_timer_destroy(timer));
+  OK(txaio_batched_timer_destroy(NULL));
+  OK(txaio_loop_advance(loop, 0.5));
+  CHECK(p1.calls == 1 && p1.destroyed == 1);
+
+  OK(txaio_batched_call_destroy(c1));
+  OK(txaio_batched_call_destroy(c2));
+  OK(txaio_batched_call_destroy(NULL));
+  OK(txaio_loop_destroy(loop));
+}
+
 /* ------------------------------------------------------------ asio */
 
 typedef struct {
@@ -1031,6 +1205,7 @@ int main(void) {
   test_gather(loop);
   OK(txaio_loop_destroy(loop));
   test_sleep();
+  test_batched_timer();
   test_asio();
   printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
   return g_failures == 0 ? 0 : 1;

@@ -25,7 +25,10 @@ class PyLoop : public txaio::LoopBase,
  public:
   // `loop` is an asyncio event loop, or (twisted) a reactor.
   PyLoop(py::object loop, bool twisted)
-      : loop_(std::move(loop)), twisted_(twisted) {}
+      : loop_(std::move(loop)),
+        twisted_(twisted),
+        threadsafe_(py::hasattr(loop_, twisted ? "callFromThread"
+                                               : "call_soon_threadsafe")) {}
 
   ~PyLoop() override {
     py::gil_scoped_acquire gil;
@@ -48,8 +51,14 @@ class PyLoop : public txaio::LoopBase,
  protected:
   void wake_up() override {
     py::gil_scoped_acquire gil;
-    loop_.attr(twisted_ ? "callFromThread" : "call_soon_threadsafe")(
-        runner());
+    if (threadsafe_) {
+      loop_.attr(twisted_ ? "callFromThread" : "call_soon_threadsafe")(
+          runner());
+    } else {
+      // A test clock (twisted.internet.task.Clock): single-threaded, so
+      // the next turn is enough.
+      loop_.attr("callLater")(0.0, runner());
+    }
   }
 
   void wake_at(absl::Duration deadline) override {
@@ -77,6 +86,7 @@ class PyLoop : public txaio::LoopBase,
 
   py::object loop_;
   bool twisted_;
+  bool threadsafe_;  // whether the loop can be woken from other threads
   py::object timer_;  // the pending call_later for wake_at(), if any
 };
 

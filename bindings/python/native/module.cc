@@ -59,13 +59,30 @@ bool InitStrings() {
 
 void AddLoopBindings(pybind11::module_& m);
 
+namespace {
+
+PyObject* NoOp(PyObject*, PyObject* const*, Py_ssize_t, PyObject*) {
+  Py_RETURN_NONE;
+}
+
+PyMethodDef kModuleFunctions[] = {
+    {"no_op", reinterpret_cast<PyCFunction>(NoOp),
+     METH_FASTCALL | METH_KEYWORDS,
+     "Accepts any arguments and does nothing: what a logger's disabled "
+     "levels are bound to."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
 }  // namespace txaio_py
 
 PYBIND11_MODULE(_txaio_core, m) {
   m.doc() = "txaio-cpp's native core for the txaio Python package.";
   if (!txaio_py::InitStrings() || !txaio_py::AddAioTypes(m.ptr()) ||
       !txaio_py::AddBatchedTimerTypes(m.ptr()) ||
-      !txaio_py::AddLogTypes(m.ptr())) {
+      !txaio_py::AddLogTypes(m.ptr()) ||
+      PyModule_AddFunctions(m.ptr(), txaio_py::kModuleFunctions) < 0) {
     throw pybind11::error_already_set();
   }
   txaio_py::AddLoopBindings(m);

@@ -109,5 +109,9 @@ def _use_framework(module):
     _logging.select_framework(module)
 
 
+from txaio import _txaio_core  # noqa: E402
+from txaio.interfaces import IBatchedTimer  # noqa: E402
+IBatchedTimer.register(_txaio_core.BatchedTimer)
+
 from txaio import _unframework  # noqa: E402
 _use_framework(_unframework)

@@ -29,8 +29,8 @@ _STDLIB_LEVELS = {
 }
 
 
-def _no_op(*args, **kwargs):
-    pass
+# What disabled levels are bound to: a native function accepting anything.
+_no_op = _core.no_op
 
 
 def _check_level(level):
@@ -160,9 +160,22 @@ def _stdlib_failure(stdlib_logger, format=None, failure=None, **kwargs):
     stdlib_logger.critical(text)
 
 
+# namespace -> (stdlib logger, emitters): loggers of one namespace share
+# them (logging.getLogger returns one logger per name anyway).
+_stdlib_sinks = {}
+
+
 def _make_stdlib_sink(logger):
+    sink = _stdlib_sinks.get(logger.namespace)
+    if sink is None:
+        sink = _stdlib_sinks[logger.namespace] = _new_stdlib_sink(
+            logger.namespace)
+    return sink
+
+
+def _new_stdlib_sink(namespace):
     import logging
-    stdlib_logger = logging.getLogger(name=logger.namespace)
+    stdlib_logger = logging.getLogger(name=namespace)
     emitters = {
         name: _core.StdlibEmitter(stdlib_logger, name, _STDLIB_LEVELS[name],
                                   _categories)

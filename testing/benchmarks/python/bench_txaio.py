@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""Benchmarks txaio-cpp's `txaio` package against upstream txaio, one run.
+
+The driver starts one child process per (implementation, framework), so
+each imports the package under its own name `txaio` (ours first on sys.path,
+or Debian's python3-txaio alone), checks which one it got, and reports
+microseconds per operation as JSON. The driver prints both figures and the
+speed-up (upstream time / our time; > 1 means ours is faster).
+
+  /usr/bin/python3 testing/benchmarks/python/bench_txaio.py \
+      --ours bazel-bin/bindings/python [--quick] [--json out.json]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+UPSTREAM_DIR = '/usr/lib/python3/dist-packages'
+
+
+def _best(fn, number, repeat):
+    """Seconds per operation: best of `repeat` runs of fn(number)."""
+    import time
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(number)
+        dt = (time.perf_counter() - t0) / number
+        best = dt if best is None or dt < best else best
+    return best
+
+
+def _child(framework, quick):
+    import gc
+    import random
+    import txaio
+    results = {'file': txaio.__file__}
+    repeat = 3 if quick else 7
+    scale = 0.2 if quick else 1.0
+
+    def n(x):
+        return max(1, int(x * scale))
+
+    if framework == 'asyncio':
+        import asyncio
+        txaio.use_asyncio()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        txaio.config.loop = loop
+
+        def settle():
+            loop.run_until_complete(asyncio.sleep(0))
+    else:
+        from twisted.internet import task
+        txaio.use_twisted()
+        clock = task.Clock()
+        txaio.config.loop = clock
+
+        def settle():
+            pass
+
+    def bench(name, fn, number, per=1):
+        results[name] = _best(fn, number, repeat) / per * 1e6
+
+    # gather over 1000 futures that are already resolved.
+    done = [txaio.create_future_success(i) for i in range(1000)]
+
+    def gather_done(k):
+        for _ in range(k):
+            g = txaio.gather(done)
+            if framework == 'asyncio':
+                loop.run_until_complete(g)
+    bench('gather_1000_done', gather_done, n(50))
+
+    # gather over 1000 pending futures, resolved after gather().
+    def gather_pending(k):
+        for _ in range(k):
+            fs = [txaio.create_future() for _ in range(1000)]
+            g = txaio.gather(fs)
+            for i, f in enumerate(fs):
+                txaio.resolve(f, i)
+            if framework == 'asyncio':
+                loop.run_until_complete(g)
+    bench('gather_1000_pending', gather_pending, n(20))
+
+    # batched timer: cancel one call with 10k pending (random order).
+    def noop():
+        pass
+    timer = txaio.make_batched_timer(1.0, chunk_size=1000)
+    rng = random.Random(42)
+
+    def batched_cancel(k):
+        calls = [timer.call_later(5.0 + (i % 50) * 0.01, noop)
+                 for i in range(10000)]
+        rng.shuffle(calls)
+        import time
+        t0 = time.perf_counter()
+        for c in calls:
+            c.cancel()
+        return time.perf_counter() - t0
+
+    def timed_cancel():
+        best = None
+        for _ in range(repeat):
+            dt = batched_cancel(1) / 10000
+            best = dt if best is None or dt < best else best
+        return best * 1e6
+    results['batched_cancel_10k_pending'] = timed_cancel()
+
+    def batched_call_later(k):
+        calls = [timer.call_later(5.0, noop) for _ in range(k)]
+        for c in calls:
+            c.cancel()
+    bench('batched_call_later+cancel', batched_call_later, n(10000))
+
+    # logging: one enabled and one disabled call.
+    devnull = open(os.devnull, 'w')
+    txaio.start_logging(out=devnull, level='info')
+    log = txaio.make_logger()
+
+    def log_enabled(k):
+        info = log.info
+        for i in range(k):
+            info("connection {peer} sent {count} bytes", peer='tcp:1.2.3.4',
+                 count=i)
+    bench('log_enabled', log_enabled, n(20000))
+
+    def log_disabled(k):
+        for i in range(k):
+            log.debug("connection {peer} sent {count} bytes",
+                      peer='tcp:1.2.3.4', count=i)
+    bench('log_disabled', log_disabled, n(200000))
+
+    # the future round trip: create_future + add_callbacks + resolve +
+    # the callback running.
+    def cb(v):
+        return v
+
+    def round_trip(k):
+        for _ in range(k // 1000):
+            for i in range(1000):
+                f = txaio.create_future()
+                txaio.add_callbacks(f, cb, None)
+                txaio.resolve(f, i)
+            settle()
+    bench('future_round_trip', round_trip, n(100000))
+
+    def plain(x):
+        return x
+
+    def as_future_plain(k):
+        for i in range(k):
+            txaio.as_future(plain, i)
+    bench('as_future', as_future_plain, n(100000))
+
+    def one(fn, *args, **kw):
+        def run(k):
+            for _ in range(k):
+                fn(*args, **kw)
+        return run
+
+    bench('create_future', one(txaio.create_future), n(100000))
+    bench('create_future_success', one(txaio.create_future_success, 1),
+          n(100000))
+    err = RuntimeError('x')
+
+    def create_future_error(k):
+        for _ in range(k):
+            f = txaio.create_future_error(err)
+            txaio.add_callbacks(f, None, plain)
+        settle()
+    bench('create_future_error+errback', create_future_error, n(50000))
+
+    def create_failure(k):
+        for _ in range(k):
+            try:
+                raise err
+            except RuntimeError:
+                txaio.create_failure()
+    bench('create_failure', create_failure, n(50000))
+
+    def reject(k):
+        for _ in range(k):
+            f = txaio.create_future()
+            txaio.add_callbacks(f, None, plain)
+            txaio.reject(f, err)
+        settle()
+    bench('reject+errback', reject, n(50000))
+
+    def cancel(k):
+        for _ in range(k):
+            f = txaio.create_future()
+            txaio.add_callbacks(f, None, plain)
+            txaio.cancel(f)
+        settle()
+    bench('cancel+errback', cancel, n(50000))
+
+    pending = txaio.create_future()
+    bench('is_future', one(txaio.is_future, pending), n(200000))
+    bench('is_called', one(txaio.is_called, pending), n(200000))
+
+    def call_later(k):
+        for _ in range(k):
+            txaio.call_later(10, plain, 1).cancel()
+    bench('call_later+cancel', call_later, n(50000))
+
+    failure = txaio.create_failure(err)
+    bench('failure_message', one(txaio.failure_message, failure), n(100000))
+    bench('failure_traceback', one(txaio.failure_traceback, failure),
+          n(100000))
+    bench('failure_format_traceback',
+          one(txaio.failure_format_traceback, failure), n(20000))
+
+    def make_logger(k):
+        for _ in range(k):
+            txaio.make_logger()
+    bench('make_logger', make_logger, n(5000))
+    bench('make_batched_timer', one(txaio.make_batched_timer, 1.0), n(20000))
+    bench('with_config', one(txaio.with_config), n(100000))
+    bench('get_global_log_level', one(txaio.get_global_log_level), n(100000))
+    bench('time_ns', one(txaio.time_ns), n(200000))
+    bench('perf_counter_ns', one(txaio.perf_counter_ns), n(200000))
+
+    def sleep(k):
+        for _ in range(k):
+            txaio.sleep(0).cancel() if framework == 'twisted' else None
+            if framework == 'asyncio':
+                loop.run_until_complete(txaio.sleep(0))
+    bench('sleep(0)', sleep, n(5000))
+    gc.collect()
+    return results
+
+
+def _run_child(impl, framework, ours_dir, quick):
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)
+    if impl == 'ours':
+        env['PYTHONPATH'] = os.path.abspath(ours_dir)
+    cmd = [sys.executable, os.path.abspath(__file__), '--child', framework]
+    if quick:
+        cmd.append('--quick')
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True,
+                         text=True).stdout
+    res = json.loads(out.strip().splitlines()[-1])
+    want = os.path.abspath(ours_dir) if impl == 'ours' else UPSTREAM_DIR
+    if not res['file'].startswith(want):
+        raise SystemExit('{} run imported {}'.format(impl, res['file']))
+    return res
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--ours', help='directory holding our txaio package')
+    p.add_argument('--child')
+    p.add_argument('--quick', action='store_true')
+    p.add_argument('--json')
+    p.add_argument('--frameworks', default='asyncio,twisted')
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child, args.quick)))
+        return
+    if not args.ours:
+        raise SystemExit('--ours DIR is required')
+    report = {}
+    for framework in args.frameworks.split(','):
+        up = _run_child('upstream', framework, args.ours, args.quick)
+        ours = _run_child('ours', framework, args.ours, args.quick)
+        report[framework] = {'upstream': up, 'ours': ours}
+        print('\n## {} (us per operation; speed-up = upstream / ours)\n'
+              .format(framework))
+        print('| benchmark | upstream txaio 21.2.1 | txaio-cpp | speed-up |')
+        print('|---|---:|---:|---:|')
+        for name in up:
+            if name == 'file':
+                continue
+            print('| {} | {:.3f} | {:.3f} | {:.2f}x |'.format(
+                name, up[name], ours[name], up[name] / ours[name]))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(report, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

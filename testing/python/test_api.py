@@ -1,0 +1,468 @@
+"""The public txaio API on the framework selected by conftest.py."""
+
+import io
+import os
+import subprocess
+import sys
+from unittest import mock
+
+import pytest
+
+import txaio
+from txaio import interfaces
+from conftest import FRAMEWORK
+
+UPSTREAM_DIR = '/usr/lib/python3/dist-packages'
+
+
+def test_import_is_ours():
+    assert not txaio.__file__.startswith(UPSTREAM_DIR), txaio.__file__
+    from txaio import _txaio_core
+    assert os.path.dirname(_txaio_core.__file__) == \
+        os.path.dirname(txaio.__file__)
+
+
+def test_all_names_present():
+    upstream_all = (
+        'with_config', 'using_twisted', 'using_asyncio', 'use_twisted',
+        'use_asyncio', 'config', 'create_future', 'create_future_success',
+        'create_future_error', 'create_failure', 'as_future', 'is_future',
+        'reject', 'resolve', 'cancel', 'add_callbacks', 'gather', 'is_called',
+        'call_later', 'failure_message', 'failure_traceback',
+        'failure_format_traceback', 'make_batched_timer', 'make_logger',
+        'start_logging', 'set_global_log_level', 'get_global_log_level',
+        'add_log_categories', 'IFailedFuture', 'ILogger', 'sleep', 'time_ns',
+        'perf_counter_ns')
+    assert tuple(txaio.__all__) == upstream_all
+    for name in upstream_all:
+        assert hasattr(txaio, name), name
+    assert txaio.__version__ == txaio.version
+    assert txaio.IFailedFuture is interfaces.IFailedFuture
+    assert txaio.ILogger is interfaces.ILogger
+
+
+def test_submodules():
+    import txaio.interfaces
+    import txaio.testutil
+    if FRAMEWORK == 'twisted':
+        import txaio.with_twisted  # noqa: F401
+        import txaio.tx as mod
+    else:
+        import txaio.with_asyncio  # noqa: F401
+        import txaio.aio as mod
+    # use_*() rebinds the module attributes to the framework module's.
+    assert txaio.create_future == mod.create_future
+    assert txaio.config is mod.config
+    assert txaio.using_twisted == (FRAMEWORK == 'twisted')
+    assert txaio.using_asyncio == (FRAMEWORK == 'asyncio')
+
+
+def test_other_framework_is_refused():
+    other = txaio.use_asyncio if FRAMEWORK == 'twisted' else txaio.use_twisted
+    with pytest.raises(RuntimeError, match="Explicitly using '{}' already"
+                       .format(FRAMEWORK)):
+        other()
+    # selecting the same one again is fine
+    (txaio.use_twisted if FRAMEWORK == 'twisted' else txaio.use_asyncio)()
+
+
+def test_mock_patch_module_attribute(fw):
+    with mock.patch('txaio.call_later') as fake:
+        txaio.call_later(1, print)
+        fake.assert_called_once_with(1, print)
+    assert not isinstance(txaio.call_later, mock.Mock)
+
+
+def test_create_future_and_resolve(fw):
+    f = txaio.create_future()
+    assert txaio.is_future(f)
+    assert not txaio.is_called(f)
+    txaio.resolve(f, 'value')
+    assert txaio.is_called(f)
+    assert fw.result(f) == 'value'
+
+
+def test_native_types(fw):
+    f = txaio.create_future()
+    if FRAMEWORK == 'twisted':
+        from twisted.internet.defer import Deferred
+        assert type(f) is Deferred
+    else:
+        import asyncio
+        assert isinstance(f, asyncio.Future)
+    txaio.resolve(f, None)
+
+
+def test_create_future_result_and_error(fw):
+    assert fw.result(txaio.create_future(result=3)) == 3
+    assert fw.result(txaio.create_future_success(4)) == 4
+    f = txaio.create_future(error=ValueError('bad'))
+    with pytest.raises(ValueError, match='bad'):
+        fw.result(f)
+    with pytest.raises(ValueError, match='Cannot have both result and error'):
+        txaio.create_future(result=1, error=RuntimeError())
+    with pytest.raises(KeyError):
+        fw.result(txaio.create_future_error(KeyError('k')))
+
+
+def test_add_callbacks_value_not_chained(fw):
+    seen = []
+    f = txaio.create_future()
+    txaio.add_callbacks(f, lambda v: seen.append(('cb', v)) or v, None)
+    txaio.add_callbacks(f, lambda v: seen.append(('cb2', v)) or v, None)
+    txaio.resolve(f, 7)
+    fw.settle()
+    assert seen == [('cb', 7), ('cb2', 7)]
+
+
+def test_add_callbacks_errback_gets_failure(fw):
+    seen = []
+    f = txaio.create_future()
+
+    def eb(fail):
+        assert isinstance(fail, txaio.IFailedFuture)
+        seen.append(txaio.failure_message(fail))
+        assert 'ZeroDivisionError' in txaio.failure_format_traceback(fail)
+        assert txaio.failure_traceback(fail) is not None
+        return None
+    txaio.add_callbacks(f, None, eb)
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        txaio.reject(f)
+    fw.settle()
+    assert seen == ['ZeroDivisionError: division by zero']
+
+
+def test_callback_exception_reaches_errback(fw):
+    seen = []
+    f = txaio.create_future()
+
+    def cb(v):
+        raise KeyError('from callback')
+    txaio.add_callbacks(f, cb, lambda fail: seen.append(fail.value) and None)
+    txaio.resolve(f, 1)
+    fw.settle()
+    if FRAMEWORK == 'twisted':
+        # Twisted's addCallbacks: the errback of the same pair does not see
+        # the callback's exception; the Deferred carries it on (as txaio).
+        assert seen == []
+        with pytest.raises(KeyError):
+            fw.result(f)
+    else:
+        assert len(seen) == 1 and isinstance(seen[0], KeyError)
+
+
+def test_add_callbacks_both_none(fw):
+    with pytest.raises(ValueError, match='cannot both be None'):
+        txaio.add_callbacks(txaio.create_future(), None, None)
+
+
+def test_reject_errors(fw):
+    f = txaio.create_future()
+    with pytest.raises(RuntimeError, match='reject requires'):
+        txaio.reject(f, 'not an exception')
+    txaio.reject(f, txaio.create_failure(RuntimeError('x')))
+    with pytest.raises(RuntimeError, match='x'):
+        fw.result(f)
+
+
+def test_cancel_calls_canceller_and_errback(fw):
+    cancelled = []
+    errors = []
+    f = txaio.create_future(canceller=cancelled.append)
+    txaio.add_callbacks(f, None, lambda fail: errors.append(fail) and None)
+    txaio.cancel(f, msg='stop')
+    fw.settle()
+    assert cancelled == [f]
+    assert len(errors) == 1
+    assert 'CancelledError' in txaio.failure_message(errors[0])
+    assert txaio.is_called(f)
+
+
+def test_as_future(fw):
+    assert fw.result(txaio.as_future(lambda a, b=0: a + b, 1, b=2)) == 3
+
+    def boom():
+        raise ValueError('boom')
+    with pytest.raises(ValueError, match='boom'):
+        fw.result(txaio.as_future(boom))
+    inner = txaio.create_future_success('inner')
+    assert txaio.as_future(lambda: inner) is inner
+
+
+def test_as_future_coroutine_function(fw):
+    async def coro(x):
+        return x * 2
+    f = txaio.as_future(coro, 21)
+    assert txaio.is_future(f)
+    if FRAMEWORK == 'asyncio':
+        assert fw.result(f) == 42
+    else:
+        assert fw.result(f) == 42  # ensureDeferred runs it to completion
+
+    async def bad(x):
+        return x
+    # wrong arguments: a failed future, not an exception (txaio #176)
+    f = txaio.as_future(bad)
+    with pytest.raises(TypeError):
+        fw.result(f)
+
+
+def test_as_future_async_generator_is_refused(fw):
+    if FRAMEWORK == 'twisted':
+        pytest.skip('txaio checks async generators on asyncio only')
+
+    async def agen():
+        yield 1
+    with pytest.raises(RuntimeError, match='async generator'):
+        txaio.as_future(agen)
+
+
+@pytest.mark.parametrize('consume', [True, False])
+def test_gather_results_in_order(fw, consume):
+    fs = [txaio.create_future() for _ in range(5)]
+    g = txaio.gather(fs, consume_exceptions=consume)
+    for i in reversed(range(5)):
+        txaio.resolve(fs[i], i * 10)
+    fw.settle()
+    assert fw.result(g) == [0, 10, 20, 30, 40]
+
+
+def test_gather_already_done_and_empty(fw):
+    fs = [txaio.create_future_success(i) for i in range(100)]
+    assert fw.result(txaio.gather(fs)) == list(range(100))
+    assert fw.result(txaio.gather([])) == []
+
+
+def test_gather_consumes_exceptions(fw):
+    ok = txaio.create_future_success(1)
+    bad = txaio.create_future_error(KeyError('k'))
+    res = fw.result(txaio.gather([ok, bad], consume_exceptions=True))
+    assert res[0] == 1
+    err = res[1]
+    err = getattr(err, 'value', err)  # Failure under Twisted
+    assert isinstance(err, KeyError)
+
+
+def test_gather_propagates_first_error(fw):
+    ok = txaio.create_future_success(1)
+    bad = txaio.create_future_error(KeyError('first'))
+    with pytest.raises(KeyError, match='first'):
+        fw.result(txaio.gather([ok, bad], consume_exceptions=False))
+
+
+def test_gather_pending_error(fw):
+    fs = [txaio.create_future() for _ in range(3)]
+    g = txaio.gather(fs, consume_exceptions=True)
+    txaio.resolve(fs[0], 'a')
+    txaio.reject(fs[1], RuntimeError('b'))
+    txaio.resolve(fs[2], 'c')
+    fw.settle()
+    res = fw.result(g)
+    assert res[0] == 'a' and res[2] == 'c'
+    assert isinstance(getattr(res[1], 'value', res[1]), RuntimeError)
+
+
+def test_gather_coroutines_asyncio(fw):
+    if FRAMEWORK != 'asyncio':
+        pytest.skip('coroutines are gathered on asyncio only')
+
+    async def two():
+        return 2
+    assert fw.result(txaio.gather([two(), txaio.create_future_success(1)])) \
+        == [2, 1]
+
+
+def test_call_later_and_cancel(fw):
+    seen = []
+    txaio.call_later(0.01, seen.append, 'a')
+    txaio.call_later(0.01, lambda **kw: seen.append(kw), k='v')
+    c = txaio.call_later(0.01, seen.append, 'cancelled')
+    c.cancel()
+    fw.advance(0.05)
+    assert seen == ['a', {'k': 'v'}]
+
+
+def test_sleep(fw):
+    f = txaio.sleep(0.01)
+    assert txaio.is_future(f)
+    fw.advance(0.02)
+    fw.settle()
+    assert txaio.is_called(f)
+
+
+def test_batched_timer(fw):
+    timer = txaio.make_batched_timer(0.05, chunk_size=2)
+    assert isinstance(timer, interfaces.IBatchedTimer)
+    seen = []
+    calls = [timer.call_later(0.01, seen.append, i) for i in range(5)]
+    calls[1].cancel()
+    calls[1].cancel()  # twice is fine
+    assert timer.pending() == 4
+    assert timer.buckets() == 1
+    for _ in range(20):
+        fw.advance(0.03)
+    assert seen == [0, 2, 3, 4]
+    assert timer.pending() == 0
+    calls[0].cancel()  # after it ran: no-op
+
+
+def test_batched_timer_cancel_all_drops_bucket(fw):
+    timer = txaio.make_batched_timer(1.0)
+    calls = [timer.call_later(5, print) for _ in range(100)]
+    assert timer.buckets() == 1
+    for c in calls:
+        c.cancel()
+    assert timer.buckets() == 0 and timer.pending() == 0
+
+
+def test_batched_timer_errors_are_collected(fw):
+    if FRAMEWORK != 'twisted':
+        pytest.skip('reactor Clock surfaces the error synchronously')
+    timer = txaio.make_batched_timer(0.05, chunk_size=10)
+    seen = []
+
+    def bad(x):
+        raise ValueError(x)
+    timer.call_later(0.01, bad, 'one')
+    timer.call_later(0.01, seen.append, 'ran anyway')
+    with pytest.raises(RuntimeError, match='Error\\(s\\) processing '
+                       'call_later bucket:\none'):
+        fw.advance(0.1)
+    assert seen == ['ran anyway']
+
+
+def test_batched_timer_bad_arguments(fw):
+    with pytest.raises(ValueError):
+        txaio.make_batched_timer(0)
+    with pytest.raises(ValueError):
+        txaio.make_batched_timer(-1)
+
+
+def test_with_config(fw):
+    api = txaio.with_config(loop=txaio.config.loop)
+    f = api.create_future()
+    api.resolve(f, 5)
+    assert fw.result(f) == 5
+    if FRAMEWORK == 'twisted':
+        with pytest.raises(RuntimeError, match='single, global reactor'):
+            txaio.with_config(loop=object())
+
+
+def test_replace_loop(fw):
+    from txaio.testutil import replace_loop
+    orig = txaio.config.loop
+    sentinel = object()
+    with replace_loop(sentinel) as loop:
+        assert loop is sentinel and txaio.config.loop is sentinel
+    assert txaio.config.loop is orig
+    with pytest.raises(KeyError):
+        with replace_loop(sentinel):
+            raise KeyError()
+    assert txaio.config.loop is orig  # restored on error too
+
+
+def test_time_helpers():
+    assert isinstance(txaio.time_ns(), int)
+    a = txaio.perf_counter_ns()
+    assert txaio.perf_counter_ns() >= a
+
+
+def test_logging(fw):
+    out = io.StringIO()
+    txaio.start_logging(out=out, level='debug')
+    txaio.start_logging(out=io.StringIO(), level='info')  # no-op now
+    log = txaio.make_logger()
+    assert isinstance(log, interfaces.ILogger)
+    log.info('hello {who}', who='world')
+    log.debug('level {log_level}')
+    log.trace('not shown at debug')
+    text = out.getvalue()
+    assert 'hello world' in text
+    # Twisted's events carry a LogLevel constant, asyncio's the name.
+    assert ('level debug' in text) or ('level <LogLevel=debug>' in text)
+    assert 'not shown' not in text
+    assert txaio.get_global_log_level() == 'debug'
+    txaio.set_global_log_level('info')
+    log.debug('hidden now')
+    assert 'hidden now' not in out.getvalue()
+    txaio.add_log_categories({'CAT1': 'category {x}'})
+    log.info('ignored', log_category='CAT1', x=9)
+    assert 'category 9' in out.getvalue()
+    with pytest.raises(RuntimeError, match='Invalid log level'):
+        txaio.start_logging(level='loud')
+    txaio.set_global_log_level('debug')
+
+
+def test_logger_namespace():
+    class Thing(object):
+        def __init__(self):
+            self.log = txaio.make_logger()
+    assert Thing().log.namespace.endswith('test_api.Thing')
+    assert txaio.make_logger().namespace.endswith(
+        'test_api.test_logger_namespace')
+
+
+def test_logger_pinned_level():
+    if FRAMEWORK != 'twisted':
+        pytest.skip('make_logger(level=...) is the Twisted signature')
+    log = txaio.make_logger(level='error')
+    txaio.set_global_log_level('debug')
+    assert log._log_level == 'error'
+
+
+def test_before_selection_subprocess():
+    # A fresh interpreter: only time_ns, perf_counter_ns and make_logger
+    # work before a framework is selected (txaio issues #85, #173).
+    code = '''
+import txaio
+assert isinstance(txaio.time_ns(), int)
+assert isinstance(txaio.perf_counter_ns(), int)
+log = txaio.make_logger()
+log.info("before selection {x}", x=1)
+for name in ["create_future", "call_later", "gather", "start_logging",
+             "sleep", "add_callbacks", "with_config"]:
+    try:
+        getattr(txaio, name)()
+    except RuntimeError as e:
+        assert "must first select a framework" in str(e), e
+    else:
+        raise AssertionError(name)
+txaio.use_{fw}()
+log.info("after selection")
+print("OK", txaio.__file__)
+'''.replace('{fw}', FRAMEWORK)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, '-c', code], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('OK')
+    assert UPSTREAM_DIR not in out.stdout
+
+
+def test_heartbeat_example(fw):
+    from txaio import _txaio_core as core
+    loop = core.PyLoop(txaio.config.loop, FRAMEWORK == 'twisted')
+    assert loop.framework == FRAMEWORK
+    tracker = core.HeartbeatTracker(loop)
+    alive = tracker.watch('peer', 0.05)
+    missed = tracker.watch('lazy', 0.05)
+    assert txaio.is_future(alive) and tracker.watching == 2
+    with pytest.raises(ValueError, match='already watched'):
+        tracker.watch('peer', 1)
+    with pytest.raises(ValueError, match='finite and > 0'):
+        tracker.watch('x', 0)
+    for _ in range(4):
+        fw.advance(0.02)
+        assert tracker.beat('peer')
+    fw.settle()
+    assert txaio.is_called(missed) and not txaio.is_called(alive)
+    with pytest.raises(TimeoutError, match="peer 'lazy' missed"):
+        fw.result(missed)
+    assert tracker.stop('peer')
+    assert not tracker.stop('peer')
+    for _ in range(3):
+        fw.advance(0.01)
+    fw.settle()
+    assert fw.result(alive) is None

@@ -11,12 +11,16 @@ txaio-cpp (//third_party/...), not repositories, so they never collide with a
 consumer's own. What is declared here are the stand-ins for the repositories
 Bazel 4.2.3 itself wants to download (rules_cc, rules_java,
 remote_coverage_tools). They live in third_party/ of txaio-cpp and are found
-from this file's own location, so consumers pass no path.
+from this file's own location, so consumers pass no path. It also registers
+the Python toolchain for Debian's /usr/bin/python3, which the Python binding
+(//bindings/python:txaio) is built for.
 """
 
 # Resolved against the repository this file was loaded from (txaio-cpp,
 # whatever name the consumer gave it), at load time.
 _ANCHOR = Label("//:deps.bzl")
+
+_PYTHON_TOOLCHAIN = str(Label("//third_party/python:python_toolchain"))
 
 _STAND_INS = ["rules_cc", "rules_java", "remote_coverage_tools"]
 
@@ -45,8 +49,10 @@ def txaio_deps():
     """Declares every repository txaio-cpp needs that is not declared yet.
 
     A repository the consumer already declared (for instance its own rules_cc)
-    is left as it is, so call this after the consumer's own declarations.
+    is left as it is, and a Python toolchain it registered earlier is chosen
+    before txaio-cpp's, so call this after the consumer's own declarations.
     """
     for name in _STAND_INS:
         if not native.existing_rule(name):
             _stand_in(name = name, stand_in = name)
+    native.register_toolchains(_PYTHON_TOOLCHAIN)

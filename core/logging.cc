@@ -2,16 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 #include <cmath>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "core/unhandled.h"
 
 namespace txaio {
@@ -38,19 +37,21 @@ constexpr std::string_view kLevelNames[] = {
 using ObserverList =
     std::vector<std::pair<LogObserverId, std::shared_ptr<const LogObserver>>>;
 
-// Everything global about logging, behind one mutex. Loggers read their
-// level from their own atomic and observers from an immutable snapshot, so
-// a log call takes the mutex only to copy the snapshot pointer.
+// Everything global about logging, behind one mutex that guards all but the
+// atomics. Loggers read their level from their own atomic and observers
+// from an immutable snapshot, so a log call takes the mutex only to copy the
+// snapshot pointer.
 struct Registry {
-  absl::Mutex mutex;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so
+  // its Mutex is invisible to TSan and a race check would see false races.
+  std::mutex mutex;
   std::atomic<int> global_level{static_cast<int>(LogLevel::kInfo)};
-  absl::flat_hash_set<LoggerState*> loggers ABSL_GUARDED_BY(mutex);
-  std::shared_ptr<const ObserverList> observers ABSL_GUARDED_BY(mutex) =
+  absl::flat_hash_set<LoggerState*> loggers;
+  std::shared_ptr<const ObserverList> observers =
       std::make_shared<const ObserverList>();
-  LogObserverId next_id ABSL_GUARDED_BY(mutex) = 1;
-  std::optional<LogObserverId> started ABSL_GUARDED_BY(mutex);
-  std::map<std::string, std::string, std::less<>> categories
-      ABSL_GUARDED_BY(mutex);
+  LogObserverId next_id = 1;
+  std::optional<LogObserverId> started;
+  std::map<std::string, std::string, std::less<>> categories;
   // Read without the mutex so events without categories skip the lookup.
   std::atomic<bool> have_categories{false};
 };
@@ -183,7 +184,7 @@ class TextWriter {
       if (!line.empty() && line.back() == '\n') line.pop_back();
     }
     line.push_back('\n');
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     // Formatting the time costs more than the rest: reuse it within a second.
     int64_t second = absl::ToUnixSeconds(event.log_time);
     if (second != cached_second_) {
@@ -198,9 +199,9 @@ class TextWriter {
  private:
   std::ostream& out_;
   const absl::TimeZone zone_;
-  absl::Mutex mutex_;
-  int64_t cached_second_ ABSL_GUARDED_BY(mutex_) = INT64_MIN;
-  std::string cached_time_ ABSL_GUARDED_BY(mutex_);
+  std::mutex mutex_;
+  int64_t cached_second_ = INT64_MIN;
+  std::string cached_time_;
 };
 
 class JsonWriter {
@@ -229,21 +230,21 @@ class JsonWriter {
       AppendJsonString(failure_format_traceback(*event.log_failure), line);
     }
     line.append("}\n");
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     out_ << line;
     out_.flush();
   }
 
  private:
   std::ostream& out_;
-  absl::Mutex mutex_;
+  std::mutex mutex_;
 };
 
 }  // namespace
 
 LoggerState::~LoggerState() {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   registry.loggers.erase(this);
 }
 
@@ -264,7 +265,7 @@ void Dispatch(LogLevel level, std::string_view log_namespace,
         category != nullptr ? std::get_if<std::string>(category) : nullptr;
     if (name != nullptr || owned != nullptr) {
       std::string_view key = name != nullptr ? *name : *owned;
-      absl::MutexLock lock(&registry.mutex);
+      std::lock_guard<std::mutex> lock(registry.mutex);
       auto it = registry.categories.find(key);
       if (it != registry.categories.end()) {
         category_format = it->second;
@@ -274,7 +275,7 @@ void Dispatch(LogLevel level, std::string_view log_namespace,
   }
   std::shared_ptr<const ObserverList> observers;
   {
-    absl::MutexLock lock(&registry.mutex);
+    std::lock_guard<std::mutex> lock(registry.mutex);
     observers = registry.observers;
   }
   for (const auto& [id, observer] : *observers) {
@@ -355,7 +356,7 @@ LogObserverId add_log_observer(LogObserver observer) {
   if (!observer) throw std::invalid_argument("add_log_observer: empty observer");
   Registry& registry = GetRegistry();
   auto shared = std::make_shared<const LogObserver>(std::move(observer));
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   auto list = std::make_shared<internal::ObserverList>(*registry.observers);
   LogObserverId id = registry.next_id++;
   list->emplace_back(id, std::move(shared));
@@ -366,7 +367,7 @@ LogObserverId add_log_observer(LogObserver observer) {
 bool remove_log_observer(LogObserverId id) {
   Registry& registry = GetRegistry();
   std::shared_ptr<const internal::ObserverList> old;
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   auto list = std::make_shared<internal::ObserverList>(*registry.observers);
   auto it = std::find_if(list->begin(), list->end(),
                          [id](const auto& entry) { return entry.first == id; });
@@ -393,7 +394,7 @@ void start_logging(std::ostream& out, LogLevel level) {
   std::optional<LogObserverId> previous;
   {
     Registry& registry = GetRegistry();
-    absl::MutexLock lock(&registry.mutex);
+    std::lock_guard<std::mutex> lock(registry.mutex);
     previous = std::exchange(registry.started, id);
   }
   if (previous) remove_log_observer(*previous);
@@ -408,7 +409,7 @@ void stop_logging() {
   std::optional<LogObserverId> previous;
   {
     Registry& registry = GetRegistry();
-    absl::MutexLock lock(&registry.mutex);
+    std::lock_guard<std::mutex> lock(registry.mutex);
     previous = std::exchange(registry.started, std::nullopt);
   }
   if (previous) remove_log_observer(*previous);
@@ -417,7 +418,7 @@ void stop_logging() {
 void set_global_log_level(LogLevel level) {
   internal::CheckLevel(level);
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   registry.global_level.store(static_cast<int>(level),
                               std::memory_order_relaxed);
   for (internal::LoggerState* state : registry.loggers) {
@@ -438,7 +439,7 @@ LogLevel get_global_log_level() {
 
 void add_log_categories(const std::map<std::string, std::string>& categories) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   for (const auto& [name, format] : categories) {
     registry.categories[name] = format;
   }
@@ -460,7 +461,7 @@ void Logger::emit(LogLevel level, std::string_view format,
 void Logger::set_log_level(LogLevel level, bool keep) {
   internal::CheckLevel(level);
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   state_->explicit_level = keep;
   state_->level.store(static_cast<int>(level), std::memory_order_relaxed);
 }
@@ -471,7 +472,7 @@ void Logger::set_log_level(std::string_view level, bool keep) {
 
 void Logger::follow_global_log_level() {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   state_->explicit_level = false;
   state_->level.store(registry.global_level.load(std::memory_order_relaxed),
                       std::memory_order_relaxed);
@@ -483,7 +484,7 @@ LogLevel Logger::log_level() const {
 
 bool Logger::has_explicit_level() const {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mutex);
+  std::lock_guard<std::mutex> lock(registry.mutex);
   return state_->explicit_level;
 }
 
@@ -495,7 +496,7 @@ Logger make_logger(std::string_view log_namespace) {
   auto state = std::make_shared<internal::LoggerState>(log_namespace);
   Registry& registry = GetRegistry();
   {
-    absl::MutexLock lock(&registry.mutex);
+    std::lock_guard<std::mutex> lock(registry.mutex);
     state->level.store(registry.global_level.load(std::memory_order_relaxed),
                        std::memory_order_relaxed);
     registry.loggers.insert(state.get());

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/synchronization/mutex.h"
 #include "core/unhandled.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -41,7 +41,7 @@ class Capture {
       std::string line = std::string(log_level_name(event.log_level)) + " " +
                          std::string(event.log_namespace) + " " +
                          format_event(event);
-      absl::MutexLock lock(&mutex_);
+      std::lock_guard<std::mutex> lock(mutex_);
       lines_.push_back(line);
     });
   }
@@ -50,14 +50,14 @@ class Capture {
     set_global_log_level(previous_level_);
   }
   std::vector<std::string> lines() {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     return lines_;
   }
 
  private:
   LogLevel previous_level_;
   LogObserverId id_;
-  absl::Mutex mutex_;
+  std::mutex mutex_;
   std::vector<std::string> lines_;
 };
 

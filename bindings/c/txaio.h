@@ -55,7 +55,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(_WIN32)
+#if defined(SWIG)
+#define TXAIO_EXPORT
+#elif defined(_WIN32)
 #define TXAIO_EXPORT __declspec(dllexport)
 #else
 #define TXAIO_EXPORT __attribute__((visibility("default")))

@@ -13,7 +13,8 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${TXAIO_CONSUMERS_CACHE:-$HOME/.cache/txaio_consumers}"
+# One set of output bases per checkout: a Bazel server serves one workspace.
+cache="${TXAIO_CONSUMERS_CACHE:-$HOME/.cache/txaio_consumers}/$(printf %s "$repo" | md5sum | cut -c1-8)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/txaio_consumers.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"

@@ -123,8 +123,8 @@ class Future {
   using value_type = T;
   using State = internal::FutureState<T>;
 
-  // A handle on no future; valid() is false and every other member requires
-  // a valid future. Use create_future() to make one.
+  // A handle on no future: valid() is false, == compares, and every other
+  // member throws std::logic_error. Use create_future() to make one.
   Future() = default;
 
   // Makes a pending future on `loop`, which must outlive it.
@@ -135,39 +135,41 @@ class Future {
   }
 
   bool valid() const { return state_ != nullptr; }
-  Loop& loop() const { return *state_->loop; }
+  Loop& loop() const { return *state().loop; }
 
   // txaio's is_called: resolved, rejected or cancelled.
   bool is_called() const {
-    return state_->status != internal::FutureStatus::kPending;
+    return state().status != internal::FutureStatus::kPending;
   }
   bool is_cancelled() const {
-    return state_->status == internal::FutureStatus::kCancelled;
+    return state().status == internal::FutureStatus::kCancelled;
   }
   bool succeeded() const {
-    return state_->status == internal::FutureStatus::kSucceeded;
+    return state().status == internal::FutureStatus::kSucceeded;
   }
 
   // The value once succeeded. Rethrows the failure if it failed or was
   // cancelled; throws std::logic_error while pending.
   const ValueOf<T>& value() const {
-    switch (state_->status) {
+    State& s = state();
+    switch (s.status) {
       case internal::FutureStatus::kSucceeded:
-        return *state_->value;
+        return *s.value;
       case internal::FutureStatus::kPending:
         throw std::logic_error("txaio: the future has no result yet");
       default:
-        state_->failure_seen = true;
-        state_->failure->rethrow();
+        s.failure_seen = true;
+        s.failure->rethrow();
     }
   }
 
   // The failure once failed or cancelled, else null. Reading it counts as
   // handling it.
   const Failure* failure() const {
-    if (!state_->failure) return nullptr;
-    state_->failure_seen = true;
-    return &*state_->failure;
+    State& s = state();
+    if (!s.failure) return nullptr;
+    s.failure_seen = true;
+    return &*s.failure;
   }
 
   // Completes the future with `value`. Throws AlreadyCalledError if it was
@@ -203,7 +205,7 @@ class Future {
   // CancelledError(message) for the errbacks. Returns whether the future was
   // pending; cancelling a called future is a no-op returning false.
   bool cancel(std::string_view message = {}) {
-    State& s = *state_;
+    State& s = state();
     if (s.status != internal::FutureStatus::kPending) return false;
     if (s.canceller) {
       Canceller<T> canceller = std::move(s.canceller);
@@ -228,13 +230,16 @@ class Future {
       throw std::invalid_argument(
           "add_callbacks: callback and errback cannot both be null");
     }
-    if (state_->dispatching) {
+    State& s = state();
+    if (s.dispatching) {
       // Runs in the dispatch under way, after the pairs before it.
-      state_->added.push_back({std::move(callback), std::move(errback)});
+      s.added.push_back({std::move(callback), std::move(errback)});
       return;
     }
-    state_->callbacks.push_back({std::move(callback), std::move(errback)});
-    if (is_called()) schedule_dispatch(state_);
+    s.callbacks.push_back({std::move(callback), std::move(errback)});
+    if (s.status != internal::FutureStatus::kPending) {
+      schedule_dispatch(state_);
+    }
   }
 
   friend bool operator==(const Future& a, const Future& b) {
@@ -244,7 +249,7 @@ class Future {
  private:
   // Whether a settle may proceed; throws if the future is already settled.
   bool begin_settle(const char* what) {
-    switch (state_->status) {
+    switch (state().status) {
       case internal::FutureStatus::kPending:
         return true;
       case internal::FutureStatus::kCancelled:
@@ -315,6 +320,17 @@ class Future {
     } catch (...) {
       report_unhandled_failure(create_failure());
     }
+  }
+
+  // The shared state. A default-constructed handle has none: using it throws
+  // std::logic_error rather than dereferencing null.
+  State& state() const {
+    if (state_ == nullptr) [[unlikely]] {
+      throw std::logic_error(
+          "txaio: empty (default-constructed) Future; make one with "
+          "create_future()");
+    }
+    return *state_;
   }
 
   std::shared_ptr<State> state_;

@@ -320,6 +320,35 @@ TEST_F(ConformanceTest, ThrowingCancellerIsReportedAndFutureStillCancelled) {
             (std::vector<std::string>{"std::runtime_error: canceller broke"}));
 }
 
+TEST_F(ConformanceTest, CancellerThatCancelsAgainSettlesOnce) {
+  bool inner_result = true;
+  Future<int> f = create_future<int>(
+      [&](Future<int>& cancelled) { inner_result = cancel(cancelled, "inner"); });
+  std::vector<std::string> seen;
+  add_callbacks(f, nullptr,
+                [&](const Failure& e) { seen.push_back(e.message()); });
+  EXPECT_TRUE(cancel(f, "outer"));
+  EXPECT_TRUE(inner_result) << "the canceller no longer guards the future";
+  run_until_idle();
+  EXPECT_EQ(seen, (std::vector<std::string>{"inner"}));
+}
+
+TEST_F(ConformanceTest, EmptyFutureThrowsLogicErrorInsteadOfCrashing) {
+  Future<int> empty;
+  EXPECT_FALSE(empty.valid());
+  EXPECT_TRUE(empty == Future<int>());
+  EXPECT_THROW(is_called(empty), std::logic_error);
+  EXPECT_THROW(resolve(empty, 1), std::logic_error);
+  EXPECT_THROW(reject(empty, std::runtime_error("x")), std::logic_error);
+  EXPECT_THROW(cancel(empty), std::logic_error);
+  EXPECT_THROW(add_callbacks(empty, [](int) {}, nullptr), std::logic_error);
+  EXPECT_THROW(empty.value(), std::logic_error);
+  EXPECT_THROW(empty.failure(), std::logic_error);
+  EXPECT_THROW(empty.loop(), std::logic_error);
+  Future<void> empty_void;
+  EXPECT_THROW(resolve(empty_void), std::logic_error);
+}
+
 TEST_F(ConformanceTest, CancellerDoesNotRunAfterResolve) {
   bool ran = false;
   Future<int> f = create_future<int>([&](Future<int>&) { ran = true; });

@@ -562,6 +562,156 @@ TXAIO_EXPORT txaio_status txaio_batched_call_when(
 TXAIO_EXPORT txaio_status txaio_batched_call_destroy(txaio_batched_call* call);
 
 /* ----------------------------------------------------------------------- */
+/* Logging (txaio's make_logger, start_logging, log levels and categories)  */
+/* None of these needs a loop, and all of them are thread-safe.             */
+
+typedef struct txaio_logger txaio_logger;
+
+/* txaio's levels, in order. A logger logs an event when the event's level
+ * is at or below its own. Any other value is INVALID_ARGUMENT. */
+typedef enum txaio_log_level {
+  TXAIO_LOG_NONE = 0,
+  TXAIO_LOG_CRITICAL = 1,
+  TXAIO_LOG_ERROR = 2,
+  TXAIO_LOG_WARN = 3,
+  TXAIO_LOG_INFO = 4,
+  TXAIO_LOG_DEBUG = 5,
+  TXAIO_LOG_TRACE = 6
+} txaio_log_level;
+
+typedef enum txaio_log_field_type {
+  TXAIO_FIELD_BOOL = 0,
+  TXAIO_FIELD_INT = 1,
+  TXAIO_FIELD_UINT = 2,
+  TXAIO_FIELD_DOUBLE = 3,
+  TXAIO_FIELD_STRING = 4
+} txaio_log_field_type;
+
+/* One named field of an event, for a format such as
+ * "Got '{result}' from {peer}" (PEP 3101 names, {{ and }} escapes, format
+ * specs such as {x:>8.3f}). Strings are read during the call only. */
+typedef struct txaio_log_field {
+  const char* name;
+  txaio_log_field_type type;
+  union {
+    int b;
+    int64_t i;
+    uint64_t u;
+    double d;
+    const char* s;
+  } value;
+} txaio_log_field;
+
+/* An observer: called for every event logged, on the thread that logged
+ * (possibly several at once: it must be thread-safe). `text` is the
+ * formatted message (or "Unable to format event ..." for a bad format or a
+ * missing field); `failure` is NULL unless the event logs one. Everything is
+ * borrowed for the call. */
+typedef void (*txaio_log_observer_fn)(void* state, txaio_log_level level,
+                                      const char* log_namespace,
+                                      const char* text,
+                                      const txaio_failure* failure);
+
+/* The name of a level ("none" ... "trace"). Errors: INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_log_level_name(txaio_log_level level,
+                                               const char** out);
+
+/* The level called `name`. Errors: INVALID_ARGUMENT (the message lists the
+ * valid names). */
+TXAIO_EXPORT txaio_status txaio_log_level_parse(const char* name,
+                                                txaio_log_level* out);
+
+/* Makes a logger for `log_namespace` (copied; e.g. "myapp.Conn") that
+ * follows the global level. Errors: INVALID_ARGUMENT, NO_MEMORY. */
+TXAIO_EXPORT txaio_status txaio_logger_new(const char* log_namespace,
+                                           txaio_logger** out);
+
+/* Releases the handle. NULL is a no-op. Errors: INVALID_HANDLE. */
+TXAIO_EXPORT txaio_status txaio_logger_destroy(txaio_logger* logger);
+
+/* Logs `format` with `count` fields at `level` (CRITICAL..TRACE) if the
+ * logger's level allows it; otherwise a no-op costing one branch. The format
+ * is checked when formatted: a bad one is logged as such, never an error
+ * here. Errors: INVALID_HANDLE, INVALID_ARGUMENT (level NONE or invalid,
+ * format NULL, fields NULL with count > 0, a field with a NULL name or
+ * string, or an unknown field type). */
+TXAIO_EXPORT txaio_status txaio_logger_log(const txaio_logger* logger,
+                                           txaio_log_level level,
+                                           const char* format,
+                                           const txaio_log_field* fields,
+                                           size_t count);
+
+/* Logs `failure` at the error level: the message (format may be ""), then
+ * the failure's traceback. Errors: as txaio_logger_log. */
+TXAIO_EXPORT txaio_status txaio_logger_failure(const txaio_logger* logger,
+                                               const char* format,
+                                               const txaio_failure* failure,
+                                               const txaio_log_field* fields,
+                                               size_t count);
+
+/* 1 if an event at `level` would be logged. Errors: INVALID_HANDLE,
+ * INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_logger_enabled(const txaio_logger* logger,
+                                               txaio_log_level level,
+                                               int* out);
+
+/* Sets the logger's level. With keep != 0 (txaio's default) the level is
+ * explicit and global changes no longer move it; with keep == 0 the next
+ * global change does. Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_logger_set_level(txaio_logger* logger,
+                                                 txaio_log_level level,
+                                                 int keep);
+
+/* Makes the logger follow the global level again (and take it now).
+ * Errors: INVALID_HANDLE. */
+TXAIO_EXPORT txaio_status txaio_logger_follow_global_level(
+    txaio_logger* logger);
+
+/* The logger's current level. Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_logger_level(const txaio_logger* logger,
+                                             txaio_log_level* out);
+
+/* The logger's namespace. Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_logger_namespace(const txaio_logger* logger,
+                                                 const char** out);
+
+/* Sets the global level, re-levelling at once every logger that follows
+ * it. Errors: INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_set_global_log_level(txaio_log_level level);
+
+/* The global level. Errors: INVALID_ARGUMENT (out NULL). */
+TXAIO_EXPORT txaio_status txaio_get_global_log_level(txaio_log_level* out);
+
+/* txaio.start_logging: sets the global level and writes each event as a
+ * line "ISO-8601-time-with-offset message" to stdout (use_stderr == 0) or
+ * stderr. Calling it again replaces the writer. Errors: INVALID_ARGUMENT. */
+TXAIO_EXPORT txaio_status txaio_start_logging(txaio_log_level level,
+                                              int use_stderr);
+
+/* Removes the writer txaio_start_logging installed, if any. */
+TXAIO_EXPORT txaio_status txaio_stop_logging(void);
+
+/* Registers an observer for every event from now on; `id` (may be NULL)
+ * receives its id for txaio_remove_log_observer. `state` is destroyed when
+ * the observer is removed. Errors: INVALID_ARGUMENT (fn NULL), NO_MEMORY. */
+TXAIO_EXPORT txaio_status txaio_add_log_observer(txaio_log_observer_fn fn,
+                                                 void* state,
+                                                 txaio_destroy_fn destroy,
+                                                 uint64_t* id);
+
+/* Unregisters observer `id`; `removed` (may be NULL) receives 1 if it was
+ * registered. */
+TXAIO_EXPORT txaio_status txaio_remove_log_observer(uint64_t id,
+                                                    int* removed);
+
+/* txaio.add_log_categories: an event with a string field "log_category"
+ * naming one of `names` is formatted with the matching entry of `formats`.
+ * Errors: INVALID_ARGUMENT (NULL arrays with count > 0, NULL entries). */
+TXAIO_EXPORT txaio_status txaio_add_log_categories(const char* const* names,
+                                                   const char* const* formats,
+                                                   size_t count);
+
+/* ----------------------------------------------------------------------- */
 /* Clocks (no loop needed)                                                  */
 
 /* Wall-clock nanoseconds since the Unix epoch (txaio.time_ns). Thread-safe. */

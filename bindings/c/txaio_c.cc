@@ -7,6 +7,8 @@
 #include "bindings/c/txaio.h"
 
 #include <cstring>
+#include <iostream>
+#include <map>
 #include <exception>
 #include <memory>
 #include <new>
@@ -28,6 +30,7 @@
 #include "core/failure.h"
 #include "core/future.h"
 #include "core/gather.h"
+#include "core/logging.h"
 #include "core/loop_base.h"
 #include "core/time.h"
 #include "core/unhandled.h"
@@ -54,6 +57,7 @@ enum Tag : uint32_t {
   kGatherResultsTag = 0x7478a005,
   kBatchedTimerTag = 0x7478a006,
   kBatchedCallTag = 0x7478a007,
+  kLoggerTag = 0x7478a008,
 };
 
 // A caller's `void* state` plus its destructor, run exactly once.
@@ -212,6 +216,12 @@ struct txaio_batched_call {
   std::shared_ptr<txaio::LoopBase> loop;
 };
 
+struct txaio_logger {
+  explicit txaio_logger(txaio::Logger l) : logger(std::move(l)) {}
+  uint32_t tag = kLoggerTag;
+  txaio::Logger logger;
+};
+
 namespace {
 
 template <typename H>
@@ -230,6 +240,8 @@ template <>
 constexpr uint32_t kTagOf<txaio_batched_timer> = kBatchedTimerTag;
 template <>
 constexpr uint32_t kTagOf<txaio_batched_call> = kBatchedCallTag;
+template <>
+constexpr uint32_t kTagOf<txaio_logger> = kLoggerTag;
 
 template <typename H>
 constexpr const char* kNameOf = "";
@@ -247,6 +259,8 @@ template <>
 constexpr const char* kNameOf<txaio_batched_timer> = "txaio_batched_timer";
 template <>
 constexpr const char* kNameOf<txaio_batched_call> = "txaio_batched_call";
+template <>
+constexpr const char* kNameOf<txaio_logger> = "txaio_logger";
 
 // Returns `handle` if it carries H's tag; throws INVALID_HANDLE otherwise.
 // The tag is read as bytes so a handle of another type is merely rejected.
@@ -1157,6 +1171,244 @@ txaio_status txaio_batched_call_when(const txaio_batched_call* call,
 
 txaio_status txaio_batched_call_destroy(txaio_batched_call* call) {
   return Destroy(call, __func__);
+}
+
+// ---------------------------------------------------------------- logging
+
+namespace {
+
+// A level as the core's enum; anything outside the C enum throws.
+txaio::LogLevel Level(txaio_log_level level) {
+  if (level < TXAIO_LOG_NONE || level > TXAIO_LOG_TRACE) {
+    Throw(TXAIO_ERR_INVALID_ARGUMENT,
+          absl::StrCat("invalid log level ", static_cast<int>(level),
+                       "; valid are TXAIO_LOG_NONE (0) to TXAIO_LOG_TRACE (6)"));
+  }
+  return static_cast<txaio::LogLevel>(level);
+}
+
+// A level an event can be logged at: CRITICAL..TRACE.
+txaio::LogLevel EventLevel(txaio_log_level level) {
+  txaio::LogLevel parsed = Level(level);
+  if (parsed == txaio::LogLevel::kNone) {
+    Throw(TXAIO_ERR_INVALID_ARGUMENT, "cannot log at TXAIO_LOG_NONE");
+  }
+  return parsed;
+}
+
+std::vector<txaio::LogField> Fields(const txaio_log_field* fields,
+                                    size_t count) {
+  if (fields == nullptr && count > 0) {
+    Throw(TXAIO_ERR_INVALID_ARGUMENT, "fields is NULL with count > 0");
+  }
+  std::vector<txaio::LogField> out;
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const txaio_log_field& f = fields[i];
+    if (f.name == nullptr) {
+      Throw(TXAIO_ERR_INVALID_ARGUMENT,
+            absl::StrCat("fields[", i, "].name is NULL"));
+    }
+    txaio::LogValue value;
+    switch (f.type) {
+      case TXAIO_FIELD_BOOL:
+        value = f.value.b != 0;
+        break;
+      case TXAIO_FIELD_INT:
+        value = f.value.i;
+        break;
+      case TXAIO_FIELD_UINT:
+        value = f.value.u;
+        break;
+      case TXAIO_FIELD_DOUBLE:
+        value = f.value.d;
+        break;
+      case TXAIO_FIELD_STRING:
+        if (f.value.s == nullptr) {
+          Throw(TXAIO_ERR_INVALID_ARGUMENT,
+                absl::StrCat("fields[", i, "] (", f.name, ") is a NULL string"));
+        }
+        value = std::string_view(f.value.s);
+        break;
+      default:
+        Throw(TXAIO_ERR_INVALID_ARGUMENT,
+              absl::StrCat("fields[", i, "] (", f.name, ") has unknown type ",
+                           static_cast<int>(f.type)));
+    }
+    out.push_back({f.name, std::move(value)});
+  }
+  return out;
+}
+
+}  // namespace
+
+txaio_status txaio_log_level_name(txaio_log_level level, const char** out) {
+  return Guard(__func__, [&] {
+    Need(out, "out");
+    // Every name is a string literal, so data() is NUL-terminated.
+    *out = txaio::log_level_name(Level(level)).data();
+  });
+}
+
+txaio_status txaio_log_level_parse(const char* name, txaio_log_level* out) {
+  return Guard(__func__, [&] {
+    Need(name, "name");
+    Need(out, "out");
+    *out = static_cast<txaio_log_level>(txaio::parse_log_level(name));
+  });
+}
+
+txaio_status txaio_logger_new(const char* log_namespace, txaio_logger** out) {
+  return Guard(__func__, [&] {
+    Need(log_namespace, "log_namespace");
+    Need(out, "out");
+    *out = new txaio_logger(txaio::make_logger(log_namespace));
+  });
+}
+
+txaio_status txaio_logger_destroy(txaio_logger* logger) {
+  return Destroy(logger, __func__);
+}
+
+txaio_status txaio_logger_log(const txaio_logger* logger,
+                              txaio_log_level level, const char* format,
+                              const txaio_log_field* fields, size_t count) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger");
+    txaio::LogLevel parsed = EventLevel(level);
+    Need(format, "format");
+    if (!logger->logger.enabled(parsed)) return;
+    std::vector<txaio::LogField> converted = Fields(fields, count);
+    logger->logger.emit(parsed, format, converted);
+  });
+}
+
+txaio_status txaio_logger_failure(const txaio_logger* logger,
+                                  const char* format,
+                                  const txaio_failure* failure,
+                                  const txaio_log_field* fields,
+                                  size_t count) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger");
+    Check(failure, "failure");
+    Need(format, "format");
+    if (!logger->logger.enabled(txaio::LogLevel::kError)) return;
+    std::vector<txaio::LogField> converted = Fields(fields, count);
+    logger->logger.emit(txaio::LogLevel::kError, format, converted,
+                        &failure->failure);
+  });
+}
+
+txaio_status txaio_logger_enabled(const txaio_logger* logger,
+                                  txaio_log_level level, int* out) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger");
+    Need(out, "out");
+    txaio::LogLevel parsed = Level(level);
+    *out = parsed != txaio::LogLevel::kNone && logger->logger.enabled(parsed);
+  });
+}
+
+txaio_status txaio_logger_set_level(txaio_logger* logger,
+                                    txaio_log_level level, int keep) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger");
+    logger->logger.set_log_level(Level(level), keep != 0);
+  });
+}
+
+txaio_status txaio_logger_follow_global_level(txaio_logger* logger) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger")->logger.follow_global_log_level();
+  });
+}
+
+txaio_status txaio_logger_level(const txaio_logger* logger,
+                                txaio_log_level* out) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger");
+    Need(out, "out");
+    *out = static_cast<txaio_log_level>(logger->logger.log_level());
+  });
+}
+
+txaio_status txaio_logger_namespace(const txaio_logger* logger,
+                                    const char** out) {
+  return Guard(__func__, [&] {
+    Check(logger, "logger");
+    Need(out, "out");
+    // The core keeps the namespace as a std::string: NUL-terminated.
+    *out = logger->logger.log_namespace().data();
+  });
+}
+
+txaio_status txaio_set_global_log_level(txaio_log_level level) {
+  return Guard(__func__, [&] { txaio::set_global_log_level(Level(level)); });
+}
+
+txaio_status txaio_get_global_log_level(txaio_log_level* out) {
+  return Guard(__func__, [&] {
+    Need(out, "out");
+    *out = static_cast<txaio_log_level>(txaio::get_global_log_level());
+  });
+}
+
+txaio_status txaio_start_logging(txaio_log_level level, int use_stderr) {
+  return Guard(__func__, [&] {
+    txaio::start_logging(use_stderr != 0 ? std::cerr : std::cout,
+                         Level(level));
+  });
+}
+
+txaio_status txaio_stop_logging(void) {
+  return Guard(__func__, [&] { txaio::stop_logging(); });
+}
+
+txaio_status txaio_add_log_observer(txaio_log_observer_fn fn, void* state,
+                                    txaio_destroy_fn destroy, uint64_t* id) {
+  OwnedState owned(state, destroy);
+  return Guard(__func__, [&] {
+    Need(fn, "fn");
+    // Shared: the core keeps observers in copyable std::functions.
+    auto shared = std::make_shared<OwnedState>(std::move(owned));
+    txaio::LogObserverId added = txaio::add_log_observer(
+        [fn, shared](const txaio::LogEvent& event) {
+          std::string text = txaio::format_event(event);
+          std::string log_namespace(event.log_namespace);
+          std::optional<Borrowed<txaio_failure>> failure;
+          if (event.log_failure != nullptr) failure.emplace(*event.log_failure);
+          fn(shared->get(), static_cast<txaio_log_level>(event.log_level),
+             log_namespace.c_str(), text.c_str(),
+             failure ? failure->get() : nullptr);
+        });
+    if (id != nullptr) *id = added;
+  });
+}
+
+txaio_status txaio_remove_log_observer(uint64_t id, int* removed) {
+  return Guard(__func__, [&] {
+    bool did = txaio::remove_log_observer(id);
+    if (removed != nullptr) *removed = did ? 1 : 0;
+  });
+}
+
+txaio_status txaio_add_log_categories(const char* const* names,
+                                      const char* const* formats,
+                                      size_t count) {
+  return Guard(__func__, [&] {
+    if ((names == nullptr || formats == nullptr) && count > 0) {
+      Throw(TXAIO_ERR_INVALID_ARGUMENT, "names or formats is NULL");
+    }
+    std::map<std::string, std::string> categories;
+    for (size_t i = 0; i < count; ++i) {
+      if (names[i] == nullptr || formats[i] == nullptr) {
+        Throw(TXAIO_ERR_INVALID_ARGUMENT,
+              absl::StrCat("names[", i, "] or formats[", i, "] is NULL"));
+      }
+      categories[names[i]] = formats[i];
+    }
+    txaio::add_log_categories(categories);
+  });
 }
 
 // ---------------------------------------------------------------- clocks

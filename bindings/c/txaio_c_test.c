@@ -1101,6 +1101,212 @@ static void test_batched_timer(void) {
   OK(txaio_loop_destroy(loop));
 }
 
+/* ------------------------------------------------------------ logging */
+
+typedef struct {
+  int events;
+  int destroyed;
+  txaio_log_level level;
+  char log_namespace[64];
+  char text[512];
+  int had_failure;
+} LogSink;
+
+static void sink_observe(void* state, txaio_log_level level,
+                         const char* log_namespace, const char* text,
+                         const txaio_failure* failure) {
+  LogSink* sink = (LogSink*)state;
+  sink->events++;
+  sink->level = level;
+  strncpy(sink->log_namespace, log_namespace, sizeof sink->log_namespace - 1);
+  strncpy(sink->text, text, sizeof sink->text - 1);
+  sink->had_failure = failure != NULL;
+  if (failure != NULL) {
+    const char* message = NULL;
+    OK(txaio_failure_message(failure, &message));
+    strncat(sink->text, " / ", sizeof sink->text - strlen(sink->text) - 1);
+    strncat(sink->text, message, sizeof sink->text - strlen(sink->text) - 1);
+  }
+}
+
+static void sink_destroy(void* state) { ((LogSink*)state)->destroyed++; }
+
+static void test_logging(void) {
+  txaio_logger* log = NULL;
+  txaio_logger* sticky = NULL;
+  txaio_failure* failure = NULL;
+  LogSink sink;
+  uint64_t id = 0;
+  int flag = -1;
+  const char* s = NULL;
+  txaio_log_level level = TXAIO_LOG_NONE;
+  txaio_log_field fields[3];
+  const char* category_names[1] = {"conn.lost"};
+  const char* category_formats[1] = {"Lost {peer} (category)"};
+  const char* fields_null[1] = {NULL};
+  memset(&sink, 0, sizeof sink);
+
+  OK(txaio_log_level_name(TXAIO_LOG_WARN, &s));
+  CHECK_STR(s, "warn");
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_log_level_name((txaio_log_level)7, &s));
+  OK(txaio_log_level_parse("debug", &level));
+  CHECK(level == TXAIO_LOG_DEBUG);
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_log_level_parse("verbose", &level));
+  CHECK_CONTAINS(txaio_last_error(), "none, critical, error, warn, info");
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_log_level_parse(NULL, &level));
+
+  OK(txaio_set_global_log_level(TXAIO_LOG_INFO));
+  OK(txaio_add_log_observer(sink_observe, &sink, sink_destroy, &id));
+  OK(txaio_logger_new("myapp.Conn", &log));
+  OK(txaio_logger_namespace(log, &s));
+  CHECK_STR(s, "myapp.Conn");
+  OK(txaio_logger_level(log, &level));
+  CHECK(level == TXAIO_LOG_INFO);
+
+  fields[0].name = "result";
+  fields[0].type = TXAIO_FIELD_STRING;
+  fields[0].value.s = "pong";
+  fields[1].name = "peer";
+  fields[1].type = TXAIO_FIELD_INT;
+  fields[1].value.i = -7;
+  fields[2].name = "ratio";
+  fields[2].type = TXAIO_FIELD_DOUBLE;
+  fields[2].value.d = 0.5;
+  OK(txaio_logger_log(log, TXAIO_LOG_INFO,
+                      "Got '{result}' from {peer} ({ratio:.2f}) {{x}}", fields,
+                      3));
+  CHECK(sink.events == 1 && sink.level == TXAIO_LOG_INFO);
+  CHECK_STR(sink.log_namespace, "myapp.Conn");
+  CHECK_STR(sink.text, "Got 'pong' from -7 (0.50) {x}");
+
+  /* A disabled level is not delivered; the global level re-levels loggers
+   * that follow it, at once. */
+  OK(txaio_logger_log(log, TXAIO_LOG_DEBUG, "hidden", NULL, 0));
+  CHECK(sink.events == 1);
+  OK(txaio_logger_enabled(log, TXAIO_LOG_DEBUG, &flag));
+  CHECK(flag == 0);
+  OK(txaio_set_global_log_level(TXAIO_LOG_DEBUG));
+  OK(txaio_get_global_log_level(&level));
+  CHECK(level == TXAIO_LOG_DEBUG);
+  OK(txaio_logger_enabled(log, TXAIO_LOG_DEBUG, &flag));
+  CHECK(flag == 1);
+  OK(txaio_logger_log(log, TXAIO_LOG_DEBUG, "shown", NULL, 0));
+  CHECK(sink.events == 2 && sink.level == TXAIO_LOG_DEBUG);
+
+  /* An explicit level sticks through global changes until released. */
+  OK(txaio_logger_new("sticky", &sticky));
+  OK(txaio_logger_set_level(sticky, TXAIO_LOG_ERROR, 1));
+  OK(txaio_set_global_log_level(TXAIO_LOG_TRACE));
+  OK(txaio_logger_level(sticky, &level));
+  CHECK(level == TXAIO_LOG_ERROR);
+  OK(txaio_logger_follow_global_level(sticky));
+  OK(txaio_logger_level(sticky, &level));
+  CHECK(level == TXAIO_LOG_TRACE);
+  OK(txaio_logger_set_level(sticky, TXAIO_LOG_WARN, 0));
+  OK(txaio_set_global_log_level(TXAIO_LOG_INFO));
+  OK(txaio_logger_level(sticky, &level));
+  CHECK(level == TXAIO_LOG_INFO);
+
+  /* A bad format or a missing field is logged as such, never an error. */
+  OK(txaio_logger_log(log, TXAIO_LOG_WARN, "broken {oops", NULL, 0));
+  CHECK_CONTAINS(sink.text, "Unable to format event");
+  OK(txaio_logger_log(log, TXAIO_LOG_WARN, "missing {nothere}", NULL, 0));
+  CHECK_CONTAINS(sink.text, "Unable to format event");
+
+  /* Failures carry their traceback to the observers. */
+  OK(txaio_failure_new(1, "connection reset", &failure));
+  OK(txaio_logger_failure(log, "Lost {peer}", failure, fields + 1, 1));
+  CHECK(sink.had_failure && sink.level == TXAIO_LOG_ERROR);
+  CHECK_CONTAINS(sink.text, "Lost -7 / txaio_error: connection reset");
+
+  /* Categories replace the format of events naming them. */
+  OK(txaio_add_log_categories(category_names, category_formats, 1));
+  fields[0].name = "log_category";
+  fields[0].value.s = "conn.lost";
+  OK(txaio_logger_log(log, TXAIO_LOG_INFO, "ignored", fields, 2));
+  CHECK_STR(sink.text, "Lost -7 (category)");
+
+  /* Bad input. */
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, TXAIO_LOG_NONE, "x", NULL, 0));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, (txaio_log_level)42, "x", NULL, 0));
+  CHECK_CONTAINS(txaio_last_error(), "invalid log level 42");
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, TXAIO_LOG_INFO, NULL, NULL, 0));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, TXAIO_LOG_INFO, "x", NULL, 2));
+  fields[0].name = NULL;
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, TXAIO_LOG_INFO, "x", fields, 1));
+  fields[0].name = "s";
+  fields[0].value.s = NULL;
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, TXAIO_LOG_INFO, "x", fields, 1));
+  fields[0].type = (txaio_log_field_type)99;
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_log(log, TXAIO_LOG_INFO, "x", fields, 1));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_log(NULL, TXAIO_LOG_INFO, "x", NULL, 0));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_failure(log, "x", NULL, NULL, 0));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_failure(NULL, "x", failure, NULL, 0));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_failure(log, NULL, failure, NULL, 0));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_set_level(log, (txaio_log_level)-1, 1));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_set_level(NULL, TXAIO_LOG_INFO, 1));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_follow_global_level(NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_enabled(log, (txaio_log_level)9, &flag));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_logger_enabled(log, TXAIO_LOG_INFO, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_logger_level(NULL, &level));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_logger_level(log, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_logger_namespace(NULL, &s));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_namespace((const txaio_logger*)failure, &s));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_logger_new(NULL, &sticky));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_logger_new("x", NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_set_global_log_level((txaio_log_level)7));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_get_global_log_level(NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_start_logging((txaio_log_level)7, 1));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_add_log_observer(NULL, &sink, sink_destroy, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_add_log_categories(NULL, NULL, 1));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_add_log_categories(category_names, fields_null, 1));
+  OK(txaio_add_log_categories(NULL, NULL, 0));
+  CHECK(sink.destroyed == 1);  /* the failed add released its state */
+
+  /* The text writer, to stderr. */
+  OK(txaio_start_logging(TXAIO_LOG_INFO, 1));
+  OK(txaio_logger_log(log, TXAIO_LOG_INFO, "to stderr {peer}", fields + 1, 1));
+  OK(txaio_stop_logging());
+
+  OK(txaio_remove_log_observer(id, &flag));
+  CHECK(flag == 1 && sink.destroyed == 2);
+  OK(txaio_remove_log_observer(id, &flag));
+  CHECK(flag == 0);
+  OK(txaio_logger_log(log, TXAIO_LOG_INFO, "after removal", NULL, 0));
+  CHECK(sink.events == 7);  /* the 7 enabled events above */
+
+  OK(txaio_failure_destroy(failure));
+  OK(txaio_logger_destroy(log));
+  OK(txaio_logger_destroy(sticky));
+  OK(txaio_logger_destroy(NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_logger_destroy((txaio_logger*)&g_checks));
+}
+
 /* ------------------------------------------------------------ asio */
 
 typedef struct {
@@ -1206,6 +1412,7 @@ int main(void) {
   OK(txaio_loop_destroy(loop));
   test_sleep();
   test_batched_timer();
+  test_logging();
   test_asio();
   printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
   return g_failures == 0 ? 0 : 1;

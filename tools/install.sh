@@ -16,8 +16,9 @@
 #   --output_base DIR   Bazel output base to build in (default: Bazel's own)
 set -euo pipefail
 
-usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+die() {
+  echo "install.sh: $*" >&2
   exit 2
 }
 
@@ -29,15 +30,13 @@ while [[ $# -gt 0 ]]; do
     --prefix=*) prefix="${1#*=}"; shift ;;
     --output_base) startup+=("--output_base=${2:?--output_base needs a directory}"); shift 2 ;;
     --output_base=*) startup+=("$1"); shift ;;
-    -h|--help) usage ;;
-    *) echo "install.sh: unknown argument '$1'" >&2; usage ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
-[[ -n "$prefix" ]] || { echo "install.sh: --prefix DIR is required" >&2; usage; }
-if [[ "$prefix" =~ [[:space:]] ]]; then
-  echo "install.sh: the prefix must not contain white space (pkg-config cannot express it): '$prefix'" >&2
-  exit 2
-fi
+[[ -n "$prefix" ]] || die "--prefix DIR is required (see --help)"
+[[ ! "$prefix" =~ [[:space:]] ]] ||
+  die "the prefix must not contain white space (pkg-config cannot express it): '$prefix'"
 prefix="$(realpath -m "$prefix")"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,13 +44,14 @@ bazel() { command bazel "${startup[@]}" "$@"; }
 # Optimised, and no bazel-* symlinks left in the checkout.
 build_flags=(-c opt --symlink_prefix=/)
 
-# Prints the files a target builds, as absolute paths.
-outputs_of() {
-  local execroot
+# Prints the install tree a txaio_dist target built, as an absolute path.
+tree_of() {
+  local execroot tree
   execroot="$(bazel info "${build_flags[@]}" execution_root 2>/dev/null)"
-  bazel cquery "${build_flags[@]}" "$1" --output=starlark \
-    --starlark:expr='"\n".join([f.path for f in target.files.to_list()])' 2>/dev/null |
-    sed "s|^|$execroot/|"
+  tree="$(bazel cquery "${build_flags[@]}" "$1" --output=starlark \
+    --starlark:expr='"\n".join([f.path for f in target.files.to_list()])' 2>/dev/null)"
+  [[ -n "$tree" && -d "$execroot/$tree" ]] || die "no install tree built for $1"
+  echo "$execroot/$tree"
 }
 
 # The C ABI is built only where //bindings/c exists.
@@ -70,7 +70,7 @@ install_pc() {
   chmod 0644 "$2"
 }
 
-dist="$(outputs_of //:dist_cpp)"
+dist="$(tree_of //:dist_cpp)"
 install -d "$prefix/include" "$prefix/lib/pkgconfig"
 # Replace, not merge: a header removed from txaio must not linger.
 rm -rf "$prefix/include/txaio"
@@ -85,7 +85,7 @@ if ! $have_c_abi; then
   exit 0
 fi
 
-dist_c="$(outputs_of //:dist_c)"
+dist_c="$(tree_of //:dist_c)"
 install -m 0644 "$dist_c/include/txaio.h" "$prefix/include/txaio.h"
 install -m 0644 "$dist_c/lib/libtxaio.a" "$prefix/lib/libtxaio.a"
 shared="$(cd "$dist_c/lib" && ls libtxaio.so*)"

@@ -155,6 +155,17 @@ void Need(T* out, const char* name) {
   }
 }
 
+// The integer a C caller passed as an enum. C lets any int through, while a
+// C++ load of an enum outside its enumerators' range is undefined, so the
+// value is read as bytes and checked as an int.
+template <typename E>
+int RawEnum(const E& value) {
+  static_assert(sizeof(E) == sizeof(int));
+  int raw;
+  std::memcpy(&raw, &value, sizeof raw);
+  return raw;
+}
+
 double ToSeconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 
 absl::Duration Delay(double seconds, const char* what) {
@@ -367,7 +378,7 @@ extern "C" {
 const char* txaio_last_error(void) { return t_last_error.c_str(); }
 
 const char* txaio_status_name(txaio_status status) {
-  switch (status) {
+  switch (RawEnum(status)) {
     case TXAIO_OK:
       return "TXAIO_OK";
     case TXAIO_ERR_INVALID_HANDLE:
@@ -1177,18 +1188,20 @@ txaio_status txaio_batched_call_destroy(txaio_batched_call* call) {
 
 namespace {
 
-// A level as the core's enum; anything outside the C enum throws.
-txaio::LogLevel Level(txaio_log_level level) {
-  if (level < TXAIO_LOG_NONE || level > TXAIO_LOG_TRACE) {
+// A level as the core's enum; anything outside the C enum throws. Taken by
+// reference: copying an out-of-range enum would already be undefined.
+txaio::LogLevel Level(const txaio_log_level& level) {
+  int raw = RawEnum(level);
+  if (raw < TXAIO_LOG_NONE || raw > TXAIO_LOG_TRACE) {
     Throw(TXAIO_ERR_INVALID_ARGUMENT,
-          absl::StrCat("invalid log level ", static_cast<int>(level),
+          absl::StrCat("invalid log level ", raw,
                        "; valid are TXAIO_LOG_NONE (0) to TXAIO_LOG_TRACE (6)"));
   }
-  return static_cast<txaio::LogLevel>(level);
+  return static_cast<txaio::LogLevel>(raw);
 }
 
 // A level an event can be logged at: CRITICAL..TRACE.
-txaio::LogLevel EventLevel(txaio_log_level level) {
+txaio::LogLevel EventLevel(const txaio_log_level& level) {
   txaio::LogLevel parsed = Level(level);
   if (parsed == txaio::LogLevel::kNone) {
     Throw(TXAIO_ERR_INVALID_ARGUMENT, "cannot log at TXAIO_LOG_NONE");
@@ -1210,7 +1223,7 @@ std::vector<txaio::LogField> Fields(const txaio_log_field* fields,
             absl::StrCat("fields[", i, "].name is NULL"));
     }
     txaio::LogValue value;
-    switch (f.type) {
+    switch (RawEnum(f.type)) {
       case TXAIO_FIELD_BOOL:
         value = f.value.b != 0;
         break;
@@ -1233,7 +1246,7 @@ std::vector<txaio::LogField> Fields(const txaio_log_field* fields,
       default:
         Throw(TXAIO_ERR_INVALID_ARGUMENT,
               absl::StrCat("fields[", i, "] (", f.name, ") has unknown type ",
-                           static_cast<int>(f.type)));
+                           RawEnum(f.type)));
     }
     out.push_back({f.name, std::move(value)});
   }

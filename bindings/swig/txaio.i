@@ -72,12 +72,13 @@ TXAIO_HANDLE(txaio_failure)
 TXAIO_HANDLE(txaio_delayed_call)
 TXAIO_HANDLE(txaio_batched_timer)
 TXAIO_HANDLE(txaio_batched_call)
+TXAIO_HANDLE(txaio_logger)
 
 /* ---------------------------------------------------------- scalar outs */
 
 %include "stdint.i"
 %include "typemaps.i"
-%apply int* OUTPUT { int* out, int* cancelled, int* was_pending };
+%apply int* OUTPUT { int* out, int* cancelled, int* was_pending, int* removed };
 %apply double* OUTPUT { double* out };
 %typemap(in, numinputs=0) size_t* out (size_t tmp = 0), size_t* ran (size_t tmp = 0) {
   $1 = ($1_ltype)&tmp;
@@ -104,6 +105,18 @@ TXAIO_HANDLE(txaio_batched_call)
 }
 %typemap(argout) const void** address {
   $result = sv_2mortal(newSVuv(PTR2UV(tmp$argnum)));
+  argvi++;
+}
+%typemap(in, numinputs=0) txaio_log_level* out (txaio_log_level tmp) {
+  $1 = &tmp;
+}
+%typemap(argout) txaio_log_level* out {
+  $result = sv_2mortal(newSViv((IV)tmp$argnum));
+  argvi++;
+}
+%typemap(in, numinputs=0) uint64_t* id (uint64_t tmp = 0) { $1 = &tmp; }
+%typemap(argout) uint64_t* id {
+  $result = sv_2mortal(newSVuv((UV)tmp$argnum));
   argvi++;
 }
 %typemap(in, numinputs=0) txaio_future_state* out (txaio_future_state tmp) {
@@ -142,6 +155,13 @@ TXAIO_HANDLE(txaio_batched_call)
 %ignore txaio_batched_timer_call_later;
 %ignore txaio_batched_timer_set_error_handler;
 %ignore txaio_gather_results;
+%ignore txaio_logger_log;
+%ignore txaio_logger_failure;
+%ignore txaio_add_log_observer;
+%ignore txaio_add_log_categories;
+%ignore txaio_log_field;
+%ignore txaio_log_field_value;
+%ignore txaio_log_field::value;
 
 %include "txaio.h"
 
@@ -405,6 +425,82 @@ txaio_status txaio_perl_as_future(txaio_loop* loop, SV* fn,
   }
 }
 
+/* Logging: fields from a hash ref (integers, numbers, else strings). */
+static txaio_status txaio_perl_log(txaio_logger* logger, int level,
+                                   const char* format,
+                                   const txaio_failure* failure, SV* fields) {
+  dTHX;
+  HV* hash = NULL;
+  txaio_log_field* list = NULL;
+  size_t count = 0;
+  txaio_status status;
+  HE* entry;
+  if (fields != NULL && SvOK(fields)) {
+    if (!SvROK(fields) || SvTYPE(SvRV(fields)) != SVt_PVHV) {
+      croak("log: fields must be a hash reference");
+    }
+    hash = (HV*)SvRV(fields);
+    list = (txaio_log_field*)calloc(HvUSEDKEYS(hash) + 1, sizeof *list);
+    if (list == NULL) return TXAIO_ERR_NO_MEMORY;
+    hv_iterinit(hash);
+    while ((entry = hv_iternext(hash)) != NULL) {
+      SV* value = hv_iterval(hash, entry);
+      txaio_log_field* f = &list[count++];
+      f->name = HePV(entry, PL_na);
+      if (SvIOK(value)) {
+        f->type = TXAIO_FIELD_INT;
+        f->value.i = (int64_t)SvIV(value);
+      } else if (SvNOK(value)) {
+        f->type = TXAIO_FIELD_DOUBLE;
+        f->value.d = SvNV(value);
+      } else {
+        f->type = TXAIO_FIELD_STRING;
+        f->value.s = SvPV_nolen(value);
+      }
+    }
+  }
+  status = failure != NULL
+               ? txaio_logger_failure(logger, format, failure, list, count)
+               : txaio_logger_log(logger, (txaio_log_level)level, format, list,
+                                  count);
+  free(list);
+  return status;
+}
+
+txaio_status txaio_perl_logger_log(txaio_logger* logger, int level,
+                                   const char* format, SV* fields) {
+  return txaio_perl_log(logger, level, format, NULL, fields);
+}
+
+txaio_status txaio_perl_logger_failure(txaio_logger* logger,
+                                       const char* format,
+                                       const txaio_failure* failure,
+                                       SV* fields) {
+  if (failure == NULL) return txaio_logger_failure(logger, format, NULL, NULL, 0);
+  return txaio_perl_log(logger, TXAIO_LOG_ERROR, format, failure, fields);
+}
+
+static void txaio_perl_observe(void* state, txaio_log_level level,
+                               const char* log_namespace, const char* text,
+                               const txaio_failure* failure) {
+  dTHX;
+  SV* args[4];
+  txaio_failure* failed;
+  args[0] = newSViv((IV)level);
+  args[1] = newSVpv(log_namespace, 0);
+  args[2] = newSVpv(text, 0);
+  args[3] = failure != NULL ? txaio_perl_failure_sv(aTHX_ failure) : newSV(0);
+  failed = txaio_perl_call(aTHX_ (SV*)state, args, 4);
+  if (failed != NULL) txaio_failure_destroy(failed);
+}
+
+txaio_status txaio_perl_add_log_observer(SV* fn, uint64_t* id) {
+  dTHX;
+  SV* code = txaio_perl_code(aTHX_ fn);
+  return txaio_add_log_observer(code != NULL ? txaio_perl_observe : NULL, code,
+                                txaio_perl_release, id);
+}
+
 /* gather: the C gathered future carries a txaio_gather_results; a second
  * future turns it into a Perl array ref of values and failure objects. */
 static txaio_failure* txaio_perl_gathered(void* state, void* value) {
@@ -513,6 +609,9 @@ txaio_status txaio_perl_batched_set_error_handler(txaio_batched_timer* timer,
 %rename(as_future) txaio_perl_as_future;
 %rename(gather) txaio_perl_gather;
 %rename(batched_timer_call_later) txaio_perl_batched_call_later;
+%rename(logger_log) txaio_perl_logger_log;
+%rename(logger_failure) txaio_perl_logger_failure;
+%rename(add_log_observer) txaio_perl_add_log_observer;
 %rename(batched_timer_set_error_handler) txaio_perl_batched_set_error_handler;
 
 txaio_status txaio_perl_call_soon(txaio_loop* loop, SV* fn);
@@ -536,3 +635,10 @@ txaio_status txaio_perl_batched_call_later(txaio_batched_timer* timer,
                                            txaio_batched_call** out);
 txaio_status txaio_perl_batched_set_error_handler(txaio_batched_timer* timer,
                                                   SV* fn);
+txaio_status txaio_perl_logger_log(txaio_logger* logger, int level,
+                                   const char* format, SV* fields = NULL);
+txaio_status txaio_perl_logger_failure(txaio_logger* logger,
+                                       const char* format,
+                                       const txaio_failure* failure,
+                                       SV* fields = NULL);
+txaio_status txaio_perl_add_log_observer(SV* fn, uint64_t* id);

@@ -226,6 +226,29 @@ is(Txaio::loop_now($loop), 0, "manual clock starts at 0");
       qr/^TXAIO_ERR_INVALID_ARGUMENT: .*another loop/, "future of another loop";
 }
 
+# --- logging
+{
+  my @events;
+  my $id = Txaio::add_log_observer(sub { push @events, [@_[0 .. 2]] });
+  Txaio::set_global_log_level($Txaio::TXAIO_LOG_INFO);
+  my $log = Txaio::logger_new("perl.test");
+  Txaio::logger_log($log, $Txaio::TXAIO_LOG_INFO, "Got '{result}' from {peer}",
+                    { result => "pong", peer => 7 });
+  Txaio::logger_log($log, $Txaio::TXAIO_LOG_DEBUG, "hidden");
+  is_deeply(\@events,
+            [[$Txaio::TXAIO_LOG_INFO, "perl.test", "Got 'pong' from 7"]],
+            "logger: formatted, disabled level skipped");
+  Txaio::logger_failure($log, "lost {peer}", Txaio::failure_new(1, "reset"),
+                        { peer => "x" });
+  is($events[-1][2], "lost x", "logger_failure");
+  is(Txaio::log_level_parse("trace"), $Txaio::TXAIO_LOG_TRACE, "parse level");
+  dies_like { Txaio::log_level_parse("loud") }
+      qr/^TXAIO_ERR_INVALID_ARGUMENT: .*valid are/, "invalid level name";
+  dies_like { Txaio::logger_log($log, 42, "x") }
+      qr/^TXAIO_ERR_INVALID_ARGUMENT: .*invalid log level 42/, "invalid level";
+  is(Txaio::remove_log_observer($id), 1, "remove observer");
+}
+
 # --- wrong handles are errors, not crashes
 dies_like { Txaio::future_resolve(undef, 1) }
     qr/^TXAIO_ERR_INVALID_HANDLE: .*future is NULL/, "NULL future";

@@ -23,8 +23,10 @@ int64_t CeilDiv(int64_t a, int64_t b) {
   return (a % b > 0) ? q + 1 : q;
 }
 
+// absl::Ceil divides; this is two conversions and a compare.
 int64_t CeilNanoseconds(absl::Duration d) {
-  return absl::ToInt64Nanoseconds(absl::Ceil(d, absl::Nanoseconds(1)));
+  int64_t ns = absl::ToInt64Nanoseconds(d);
+  return absl::Nanoseconds(ns) < d ? ns + 1 : ns;
 }
 
 }  // namespace
@@ -37,7 +39,7 @@ class BatchedTimerState : public BatchedTimerRefCount {
   BatchedTimerState(Loop& loop, int64_t bucket_ns, int64_t chunk_size)
       : loop_(loop), bucket_ns_(bucket_ns), chunk_size_(chunk_size) {}
 
-  BatchedCall Schedule(absl::Duration delay, Task task);
+  BatchedCall Schedule(absl::Duration delay, Task&& task);
   bool Cancel(uint32_t slot, uint64_t generation);
   bool Active(uint32_t slot, uint64_t generation) const {
     return slot < slots_.size() && slots_[slot].generation == generation;
@@ -100,9 +102,12 @@ class BatchedTimerState : public BatchedTimerRefCount {
   // Buckets waiting to fire, by key. A bucket leaves it when it fires, so a
   // call scheduled into a bucket being drained starts a new one.
   absl::flat_hash_map<int64_t, uint32_t> by_key_;
-  // Most calls land in the bucket the previous one did.
-  int64_t cached_key_ = std::numeric_limits<int64_t>::min();
+  // Most calls land in the bucket the previous one did: deadlines in
+  // (cached_low_ns_, cached_high_ns_] skip the division and the map.
+  int64_t cached_low_ns_ = 0;
+  int64_t cached_high_ns_ = 0;
   uint32_t cached_bucket_ = kNil;
+  void ForgetCachedBucket() { cached_low_ns_ = cached_high_ns_ = 0; }
   size_t pending_ = 0;
   BatchedErrorHandler error_handler_;
 };
@@ -115,23 +120,26 @@ BatchedTimerState* BatchedTimerRef::get() const {
   return static_cast<BatchedTimerState*>(ptr_);
 }
 
-BatchedCall BatchedTimerState::Schedule(absl::Duration delay, Task task) {
+BatchedCall BatchedTimerState::Schedule(absl::Duration delay, Task&& task) {
   if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
     throw std::invalid_argument(
         absl::StrCat("BatchedTimer::call_later: delay must be finite and "
                      ">= 0, got ",
                      absl::FormatDuration(delay)));
   }
-  absl::Duration now = loop_.now();
-  int64_t deadline_ns = CeilNanoseconds(now + delay);
-  if (deadline_ns > kMaxDeadlineNs) {
+  // Whole nanoseconds in int64: absl::Duration arithmetic costs more than
+  // the rest of call_later.
+  int64_t now_ns = CeilNanoseconds(loop_.now());
+  int64_t delay_ns = CeilNanoseconds(delay);
+  if (delay_ns > kMaxDeadlineNs || now_ns > kMaxDeadlineNs - delay_ns) {
     throw std::invalid_argument(
         absl::StrCat("BatchedTimer::call_later: delay too large: ",
                      absl::FormatDuration(delay)));
   }
-  int64_t key = CeilDiv(deadline_ns, bucket_ns_);
-  uint32_t b = key == cached_key_ ? cached_bucket_
-                                  : BucketFor(key, CeilNanoseconds(now));
+  int64_t deadline_ns = now_ns + delay_ns;
+  uint32_t b = (deadline_ns > cached_low_ns_ && deadline_ns <= cached_high_ns_)
+                   ? cached_bucket_
+                   : BucketFor(CeilDiv(deadline_ns, bucket_ns_), now_ns);
 
   uint32_t index = free_slot_;
   if (index != kNil) {
@@ -159,7 +167,7 @@ BatchedCall BatchedTimerState::Schedule(absl::Duration delay, Task task) {
   ++bucket.count;
   ++pending_;
   return BatchedCall(BatchedTimerRef(this), index, slot.generation,
-                     now + delay);
+                     deadline_ns);
 }
 
 uint32_t BatchedTimerState::BucketFor(int64_t key, int64_t now_ns) {
@@ -181,7 +189,8 @@ uint32_t BatchedTimerState::BucketFor(int64_t key, int64_t now_ns) {
         absl::Nanoseconds(std::max<int64_t>(0, key * bucket_ns_ - now_ns)),
         BucketTask(b, /*first=*/true));
   }
-  cached_key_ = key;
+  cached_low_ns_ = (key - 1) * bucket_ns_;
+  cached_high_ns_ = key * bucket_ns_;
   cached_bucket_ = it->second;
   return it->second;
 }
@@ -236,7 +245,7 @@ bool BatchedTimerState::Cancel(uint32_t index, uint64_t generation) {
   Bucket& bucket = buckets_[b];
   if (bucket.count == 0 && !bucket.draining) {
     // An empty bucket gives its loop timer back.
-    if (cached_bucket_ == b) cached_key_ = std::numeric_limits<int64_t>::min();
+    if (cached_bucket_ == b) ForgetCachedBucket();
     by_key_.erase(bucket.key);
     DelayedCall timer = std::move(bucket.timer);
     FreeBucket(b);
@@ -248,7 +257,7 @@ bool BatchedTimerState::Cancel(uint32_t index, uint64_t generation) {
 void BatchedTimerState::FireBucket(uint32_t b) {
   Bucket& bucket = buckets_[b];
   by_key_.erase(bucket.key);
-  if (cached_bucket_ == b) cached_key_ = std::numeric_limits<int64_t>::min();
+  if (cached_bucket_ == b) ForgetCachedBucket();
   bucket.draining = true;
   int64_t chunks = std::max<int64_t>(
       1, static_cast<int64_t>((bucket.count + chunk_size_ - 1) / chunk_size_));

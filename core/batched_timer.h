@@ -127,19 +127,23 @@ class BatchedCall {
   // cancelled.
   bool active() const;
 
-  // The call's deadline on the loop's clock (Loop::now() + delay).
-  absl::Duration when() const { return when_; }
+  // The call's deadline on the loop's clock (Loop::now() + delay, rounded
+  // up to a whole nanosecond).
+  absl::Duration when() const { return absl::Nanoseconds(when_ns_); }
 
  private:
   friend class internal::BatchedTimerState;
   BatchedCall(internal::BatchedTimerRef state, uint32_t slot,
-              uint64_t generation, absl::Duration when)
-      : state_(std::move(state)), slot_(slot), generation_(generation), when_(when) {}
+              uint64_t generation, int64_t when_ns)
+      : state_(std::move(state)),
+        slot_(slot),
+        generation_(generation),
+        when_ns_(when_ns) {}
 
   internal::BatchedTimerRef state_;
   uint32_t slot_ = 0;
   uint64_t generation_ = 0;
-  absl::Duration when_;
+  int64_t when_ns_ = 0;
 };
 
 // Receives the failures of one bucket's calls, in the order the calls ran,

@@ -3,7 +3,9 @@
 // The manual loop's clock is fake and the Asio one is real, so these cases
 // rely only on ordering and on whether a call has run yet: a call meant to
 // run has a delay of a few milliseconds and is given more than that with
-// advance(); a call meant not to run yet is a minute away.
+// advance(); a call meant not to run yet is a minute away. Two cases count
+// scheduled timers with LoopBase::pending_timers(), which every backend has by
+// deriving from LoopBase.
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -19,6 +19,7 @@ packages=(
   python3-txaio
   python3-autobahn
   python3-matplotlib
+  libperl-dev
   swig
   pkg-config
   cmake

@@ -39,28 +39,51 @@ void AsioLoop::wake_at(absl::Duration deadline) {
   });
 }
 
-void AsioLoop::run() {
-  auto work = boost::asio::make_work_guard(*io_);
-  io_->restart();
-  io_->run();
+bool AsioLoop::begin_run() {
+  if (stop_requested_.exchange(false)) {
+    io_->restart();
+    return false;
+  }
+  // A previous poll that ran out of work leaves the io_context stopped.
+  if (io_->stopped()) io_->restart();
+  return true;
 }
 
-void AsioLoop::stop() { io_->stop(); }
+void AsioLoop::end_run() {
+  stop_requested_.store(false);
+  if (io_->stopped()) io_->restart();
+}
+
+void AsioLoop::run() {
+  if (!begin_run()) return;
+  auto work = boost::asio::make_work_guard(*io_);
+  io_->run();
+  end_run();
+}
+
+void AsioLoop::stop() {
+  stop_requested_.store(true);
+  io_->stop();
+}
 
 void AsioLoop::run_for(absl::Duration duration) {
+  if (!begin_run()) return;
   auto work = boost::asio::make_work_guard(*io_);
-  io_->restart();
   io_->run_for(absl::ToChronoNanoseconds(duration));
+  end_run();
 }
 
 size_t AsioLoop::run_until_idle() {
+  if (!begin_run()) return 0;
   size_t total = 0;
   for (;;) {
-    io_->restart();
     size_t ran = io_->poll();
-    if (ran == 0) return total;
+    if (ran == 0 || stop_requested_.load()) break;
     total += ran;
+    if (io_->stopped()) io_->restart();
   }
+  end_run();
+  return total;
 }
 
 AsioLoop& use_asio() {

@@ -73,6 +73,27 @@ TEST(AsioLoopTest, DestroyedLoopLeavesItsQueuedWorkHarmless) {
   EXPECT_FALSE(ran);
 }
 
+TEST(AsioLoopTest, StopBeforeRunMakesRunReturnAtOnce) {
+  AsioLoop loop;
+  bool ran = false;
+  loop.call_soon([&] { ran = true; });
+  loop.stop();
+  loop.run();  // would block forever if the stop were lost
+  EXPECT_FALSE(ran);
+  loop.run_until_idle();  // the stop was consumed: the loop runs again
+  EXPECT_TRUE(ran);
+}
+
+TEST(AsioLoopTest, RunUntilCompleteThrowsWhenStoppedFirst) {
+  AsioLoop loop;
+  Future<void> never = with_config(loop).create_future<void>();
+  loop.call_soon([&] { loop.stop(); });
+  EXPECT_THROW(loop.run_until_complete(never), std::runtime_error);
+  Future<void> nap = with_config(loop).sleep(absl::Milliseconds(1));
+  loop.run_until_complete(nap);  // usable again afterwards
+  EXPECT_TRUE(nap.is_called());
+}
+
 TEST(AsioLoopTest, UseAsioSelectsAnAsioLoop) {
   std::shared_ptr<Loop> previous = use_loop(nullptr);
   EXPECT_FALSE(using_asio());

@@ -259,7 +259,9 @@ def main():
     p.add_argument('--frameworks', default='asyncio,twisted')
     args = p.parse_args()
     if args.child:
-        print(json.dumps(_child(args.child, args.quick)))
+        # Twisted's start_logging redirects sys.stdout into the log.
+        sys.__stdout__.write(json.dumps(_child(args.child, args.quick)) + '\n')
+        sys.__stdout__.flush()
         return
     if not args.ours:
         raise SystemExit('--ours DIR is required')

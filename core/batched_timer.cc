@@ -25,8 +25,10 @@ int64_t CeilDiv(int64_t a, int64_t b) {
 
 // absl::Ceil divides; this is two conversions and a compare.
 int64_t CeilNanoseconds(absl::Duration d) {
-  int64_t ns = absl::ToInt64Nanoseconds(d);
-  return absl::Nanoseconds(ns) < d ? ns + 1 : ns;
+  int64_t ns = absl::ToInt64Nanoseconds(d);  // saturates
+  return ns < std::numeric_limits<int64_t>::max() && absl::Nanoseconds(ns) < d
+             ? ns + 1
+             : ns;
 }
 
 }  // namespace

@@ -1,15 +1,17 @@
 #include "core/internal/timer_queue.h"
 
-#include <algorithm>
+#include <utility>
+
+#include "core/internal/recycling_allocator.h"
 
 namespace txaio::internal {
 
 bool TimerEntry::cancel() {
   if (!pending_) return false;
   pending_ = false;
-  // Release what the call captured now, not when its slot is reclaimed.
+  // Release what the call captured now, even if a handle keeps the entry.
   Task released = std::move(task_);
-  if (queue_ != nullptr) queue_->on_cancel();
+  if (queue_ != nullptr) queue_->remove_at(heap_index_);
   return true;
 }
 
@@ -22,60 +24,77 @@ void TimerEntry::run() {
 }
 
 TimerQueue::~TimerQueue() {
-  for (Slot& slot : heap_) {
+  std::vector<Slot> slots = std::move(heap_);
+  for (Slot& slot : slots) {
     slot.entry->queue_ = nullptr;
     slot.entry->cancel();
   }
 }
 
+void TimerQueue::place(size_t index, Slot slot) {
+  slot.entry->heap_index_ = index;
+  heap_[index] = std::move(slot);
+}
+
+void TimerQueue::sift_up(size_t index, Slot slot) {
+  while (index > 0) {
+    size_t parent = (index - 1) / 2;
+    if (!earlier(slot, heap_[parent])) break;
+    place(index, std::move(heap_[parent]));
+    index = parent;
+  }
+  place(index, std::move(slot));
+}
+
+void TimerQueue::sift_down(size_t index, Slot slot) {
+  const size_t size = heap_.size();
+  for (;;) {
+    size_t child = 2 * index + 1;
+    if (child >= size) break;
+    if (child + 1 < size && earlier(heap_[child + 1], heap_[child])) ++child;
+    if (!earlier(heap_[child], slot)) break;
+    place(index, std::move(heap_[child]));
+    index = child;
+  }
+  place(index, std::move(slot));
+}
+
 std::shared_ptr<TimerEntry> TimerQueue::push(absl::Duration deadline,
                                              Task task) {
-  auto entry = std::make_shared<TimerEntry>(this, deadline, std::move(task));
-  heap_.push_back(Slot{deadline, next_sequence_++, entry});
-  std::push_heap(heap_.begin(), heap_.end(), Later());
+  const int64_t deadline_ns = absl::ToInt64Nanoseconds(deadline);
+  auto entry = std::allocate_shared<TimerEntry>(
+      RecyclingAllocator<TimerEntry>(), this, deadline_ns, std::move(task));
+  heap_.emplace_back();
+  sift_up(heap_.size() - 1, Slot{deadline_ns, next_sequence_++, entry});
   return entry;
 }
 
-void TimerQueue::on_cancel() {
-  ++cancelled_;
-  // Compacting only when the cancelled outnumber the live keeps cancel O(1)
-  // amortised while bounding the heap to twice the live timers.
-  if (cancelled_ > 64 && cancelled_ * 2 > heap_.size()) {
-    auto live_end = std::remove_if(heap_.begin(), heap_.end(),
-                                   [](const Slot& slot) {
-                                     if (slot.entry->pending_) return false;
-                                     slot.entry->queue_ = nullptr;
-                                     return true;
-                                   });
-    heap_.erase(live_end, heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), Later());
-    cancelled_ = 0;
+std::shared_ptr<TimerEntry> TimerQueue::remove_at(size_t index) {
+  std::shared_ptr<TimerEntry> removed = std::move(heap_[index].entry);
+  removed->queue_ = nullptr;
+  Slot last = std::move(heap_.back());
+  heap_.pop_back();
+  if (index < heap_.size()) {
+    // The last slot fills the hole, then moves whichever way restores order.
+    if (index > 0 && earlier(last, heap_[(index - 1) / 2])) {
+      sift_up(index, std::move(last));
+    } else {
+      sift_down(index, std::move(last));
+    }
   }
+  return removed;
 }
 
-void TimerQueue::drop_cancelled_top() {
-  while (!heap_.empty() && !heap_.front().entry->pending_) {
-    heap_.front().entry->queue_ = nullptr;
-    std::pop_heap(heap_.begin(), heap_.end(), Later());
-    heap_.pop_back();
-    --cancelled_;
-  }
-}
-
-std::optional<absl::Duration> TimerQueue::next_deadline() {
-  drop_cancelled_top();
+std::optional<absl::Duration> TimerQueue::next_deadline() const {
   if (heap_.empty()) return std::nullopt;
-  return heap_.front().deadline;
+  return absl::Nanoseconds(heap_.front().deadline_ns);
 }
 
 void TimerQueue::pop_due(absl::Duration now,
                          std::vector<std::shared_ptr<TimerEntry>>& out) {
-  for (drop_cancelled_top(); !heap_.empty() && heap_.front().deadline <= now;
-       drop_cancelled_top()) {
-    std::pop_heap(heap_.begin(), heap_.end(), Later());
-    heap_.back().entry->queue_ = nullptr;
-    out.push_back(std::move(heap_.back().entry));
-    heap_.pop_back();
+  const int64_t now_ns = absl::ToInt64Nanoseconds(now);
+  while (!heap_.empty() && heap_.front().deadline_ns <= now_ns) {
+    out.push_back(remove_at(0));
   }
 }
 

@@ -19,64 +19,68 @@ class TimerQueue;
 // handle outliving its loop is still safe to use.
 class TimerEntry {
  public:
-  TimerEntry(TimerQueue* queue, absl::Duration deadline, Task task)
-      : queue_(queue), deadline_(deadline), task_(std::move(task)) {}
+  TimerEntry(TimerQueue* queue, int64_t deadline_ns, Task task)
+      : queue_(queue), deadline_ns_(deadline_ns), task_(std::move(task)) {}
 
+  // Cancels the call if it has neither run nor been cancelled; see
+  // DelayedCall::cancel().
   bool cancel();
   // Runs the task unless it was cancelled after being popped as due.
   void run();
   bool active() const { return pending_; }
-  absl::Duration deadline() const { return deadline_; }
+  absl::Duration deadline() const { return absl::Nanoseconds(deadline_ns_); }
 
  private:
   friend class TimerQueue;
   TimerQueue* queue_;  // null once out of the heap
-  absl::Duration deadline_;
+  size_t heap_index_ = 0;
+  int64_t deadline_ns_;
   Task task_;
   bool pending_ = true;  // neither run nor cancelled
 };
 
-// A binary min-heap ordered by (deadline, insertion order). Cancel is O(1):
-// the entry is marked and skipped when it reaches the top; the heap is
-// compacted once cancelled entries outnumber live ones.
+// A binary min-heap ordered by (deadline, insertion order). Each entry knows
+// its place in the heap, so cancel removes it at once, in O(log n), and its
+// memory is reused by the next timer instead of lingering until the heap is
+// rebuilt (which made a schedule/cancel-heavy server churn malloc).
 class TimerQueue {
  public:
   TimerQueue() = default;
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
-  // Orphans every pending entry so outstanding handles become inactive.
+  // Cancels every pending entry so outstanding handles become inactive.
   ~TimerQueue();
 
   std::shared_ptr<TimerEntry> push(absl::Duration deadline, Task task);
 
   // The earliest pending deadline, if any.
-  std::optional<absl::Duration> next_deadline();
+  std::optional<absl::Duration> next_deadline() const;
 
   // Moves every entry due at or before `now` into `out`, in order. They stay
   // cancellable until run.
   void pop_due(absl::Duration now,
                std::vector<std::shared_ptr<TimerEntry>>& out);
 
-  size_t size() const { return heap_.size() - cancelled_; }
+  size_t size() const { return heap_.size(); }
 
  private:
   friend class TimerEntry;
   struct Slot {
-    absl::Duration deadline;
+    int64_t deadline_ns;
     uint64_t sequence;
     std::shared_ptr<TimerEntry> entry;
   };
-  struct Later {
-    bool operator()(const Slot& a, const Slot& b) const {
-      if (a.deadline != b.deadline) return a.deadline > b.deadline;
-      return a.sequence > b.sequence;
-    }
-  };
-  void on_cancel();
-  void drop_cancelled_top();
+  static bool earlier(const Slot& a, const Slot& b) {
+    return a.deadline_ns != b.deadline_ns ? a.deadline_ns < b.deadline_ns
+                                          : a.sequence < b.sequence;
+  }
+  // Takes the slot at `index` out of the heap and returns its entry.
+  std::shared_ptr<TimerEntry> remove_at(size_t index);
+  void place(size_t index, Slot slot);
+  void sift_up(size_t index, Slot slot);
+  void sift_down(size_t index, Slot slot);
 
   std::vector<Slot> heap_;
-  size_t cancelled_ = 0;
   uint64_t next_sequence_ = 0;
 };
 

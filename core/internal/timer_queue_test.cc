@@ -60,7 +60,7 @@ TEST(TimerQueueTest, PopDueTakesOnlyWhatIsDue) {
   EXPECT_EQ(queue.next_deadline(), Ms(30));
 }
 
-TEST(TimerQueueTest, CancelIsLazyButSizeIsExactAtOnce) {
+TEST(TimerQueueTest, CancelRemovesAtOnce) {
   TimerQueue queue;
   std::vector<int> log;
   auto first = PushLogging(queue, Ms(1), 1, log);
@@ -80,7 +80,7 @@ TEST(TimerQueueTest, CancelIsLazyButSizeIsExactAtOnce) {
   EXPECT_EQ(queue.size(), 0u);
 }
 
-TEST(TimerQueueTest, CompactionKeepsSizeAndOrder) {
+TEST(TimerQueueTest, ManyCancelsKeepSizeAndOrder) {
   TimerQueue queue;
   std::vector<int> log;
   std::vector<std::shared_ptr<TimerEntry>> entries;
@@ -89,8 +89,8 @@ TEST(TimerQueueTest, CompactionKeepsSizeAndOrder) {
     // Deadlines out of insertion order, so the rebuilt heap must re-sort.
     entries.push_back(PushLogging(queue, Ms((i * 7919) % kCount), i, log));
   }
-  // Cancel all but every tenth: well past the compaction threshold, and
-  // interleaved with size() checks so every step is counted right.
+  // Cancel all but every tenth, from all over the heap, interleaved with
+  // size() checks so every removal is counted right.
   size_t live = kCount;
   for (int i = 0; i < kCount; ++i) {
     if (i % 10 == 0) continue;
@@ -99,8 +99,8 @@ TEST(TimerQueueTest, CompactionKeepsSizeAndOrder) {
     ASSERT_EQ(queue.size(), live) << "after cancelling " << i;
   }
   EXPECT_EQ(queue.size(), 100u);
-  // Entries compacted away stay cancelled and cancelling them again is a
-  // no-op that does not disturb the count.
+  // Cancelled entries stay cancelled and cancelling them again is a no-op
+  // that does not disturb the count.
   EXPECT_FALSE(entries[1]->cancel());
   EXPECT_EQ(queue.size(), 100u);
   RunDue(queue, Ms(kCount));
@@ -111,14 +111,14 @@ TEST(TimerQueueTest, CompactionKeepsSizeAndOrder) {
   for (int id : log) EXPECT_EQ(id % 10, 0);
 }
 
-TEST(TimerQueueTest, CancelAfterCompactionStillCounts) {
+TEST(TimerQueueTest, CancelAfterManyCancelsStillCounts) {
   TimerQueue queue;
   std::vector<int> log;
   std::vector<std::shared_ptr<TimerEntry>> entries;
   for (int i = 0; i < 300; ++i) {
     entries.push_back(PushLogging(queue, Ms(i), i, log));
   }
-  for (int i = 0; i < 200; ++i) entries[i]->cancel();  // compacts
+  for (int i = 0; i < 200; ++i) entries[i]->cancel();
   EXPECT_EQ(queue.size(), 100u);
   EXPECT_TRUE(entries[250]->cancel());
   EXPECT_EQ(queue.size(), 99u);

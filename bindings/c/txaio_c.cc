@@ -23,7 +23,6 @@
 #include "absl/time/time.h"
 #include "backends/asio/asio_loop.h"
 #include "backends/manual/manual_loop.h"
-#include "boost/asio/executor_work_guard.hpp"
 #include "core/api.h"
 #include "core/batched_timer.h"
 #include "core/errors.h"
@@ -480,12 +479,10 @@ txaio_status txaio_loop_run_until_complete(txaio_loop* loop,
     if (loop->manual != nullptr) {
       loop->manual->run_until_idle();
     } else {
-      // Not AsioLoop::run_until_complete: that one spins once the
-      // io_context is stopped, where this returns PENDING.
-      boost::asio::io_context& io = loop->asio->io_context();
-      auto work = boost::asio::make_work_guard(io);
-      io.restart();
-      while (!f.is_called() && io.run_one() > 0) {
+      try {
+        loop->asio->run_until_complete(f);
+      } catch (const std::runtime_error&) {
+        // Stopped first: reported as PENDING below.
       }
     }
     if (!f.is_called()) {

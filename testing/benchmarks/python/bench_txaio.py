@@ -176,7 +176,7 @@ def _child(framework, quick):
     def create_failure(k):
         for _ in range(k):
             try:
-                raise err
+                raise RuntimeError('x')  # fresh: a re-raise grows the tb
             except RuntimeError:
                 txaio.create_failure()
     bench('create_failure', create_failure, n(50000))
@@ -206,7 +206,7 @@ def _child(framework, quick):
             txaio.call_later(10, plain, 1).cancel()
     bench('call_later+cancel', call_later, n(50000))
 
-    failure = txaio.create_failure(err)
+    failure = txaio.create_failure(RuntimeError('x'))
     bench('failure_message', one(txaio.failure_message, failure), n(100000))
     bench('failure_traceback', one(txaio.failure_traceback, failure),
           n(100000))

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "core/internal/duration.h"
 #include "core/unhandled.h"
 
 namespace txaio {
@@ -23,13 +24,6 @@ int64_t CeilDiv(int64_t a, int64_t b) {
   return (a % b > 0) ? q + 1 : q;
 }
 
-// absl::Ceil divides; this is two conversions and a compare.
-int64_t CeilNanoseconds(absl::Duration d) {
-  int64_t ns = absl::ToInt64Nanoseconds(d);  // saturates
-  return ns < std::numeric_limits<int64_t>::max() && absl::Nanoseconds(ns) < d
-             ? ns + 1
-             : ns;
-}
 
 }  // namespace
 
@@ -131,8 +125,8 @@ BatchedCall BatchedTimerState::Schedule(absl::Duration delay, Task&& task) {
   }
   // Whole nanoseconds in int64: absl::Duration arithmetic costs more than
   // the rest of call_later.
-  int64_t now_ns = CeilNanoseconds(loop_.now());
-  int64_t delay_ns = CeilNanoseconds(delay);
+  int64_t now_ns = CeilToNanoseconds(loop_.now());
+  int64_t delay_ns = CeilToNanoseconds(delay);
   if (delay_ns > kMaxDeadlineNs || now_ns > kMaxDeadlineNs - delay_ns) {
     throw std::invalid_argument(
         absl::StrCat("BatchedTimer::call_later: delay too large: ",
@@ -297,7 +291,7 @@ void BatchedTimerState::RunChunk(uint32_t b) {
   int64_t next_ns = std::min(
       bucket.key * bucket_ns_ + bucket.chunks_run * bucket.chunk_interval_ns,
       slots_[bucket.head].limit_ns);
-  int64_t now_ns = CeilNanoseconds(loop_.now());
+  int64_t now_ns = CeilToNanoseconds(loop_.now());
   bucket.timer =
       loop_.call_later(absl::Nanoseconds(std::max<int64_t>(0, next_ns - now_ns)),
                        BucketTask(b, /*first=*/false));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/failure.h"
+#include "core/internal/duration.h"
 #include "core/unhandled.h"
 
 namespace txaio {
@@ -54,10 +55,12 @@ DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
         absl::StrCat("call_later: delay must be finite and >= 0, got ",
                      absl::FormatDuration(delay)));
   }
-  absl::Duration deadline = now() + delay;
+  const int64_t deadline_ns =
+      internal::SaturatingAdd(internal::CeilToNanoseconds(now()),
+                              internal::CeilToNanoseconds(delay));
   std::optional<absl::Duration> earliest = timers_.next_deadline();
-  DelayedCall handle(timers_.push(deadline, std::move(task)));
-  if (!earliest || deadline < *earliest) after_run();
+  DelayedCall handle(timers_.push(deadline_ns, std::move(task)));
+  if (!earliest || absl::Nanoseconds(deadline_ns) < *earliest) after_run();
   return handle;
 }
 
@@ -82,7 +85,7 @@ bool LoopBase::run_once() {
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
   running_.swap(ready_);
-  timers_.pop_due(now(), due_);
+  timers_.pop_due(internal::FloorToNanoseconds(now()), due_);
   bool ran = !running_.empty() || !due_.empty();
   // Tasks may call back into this loop (call_soon, call_later, cancel), which
   // touches ready_ and the timer heap but never running_ or due_.

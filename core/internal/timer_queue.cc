@@ -59,9 +59,7 @@ void TimerQueue::sift_down(size_t index, Slot slot) {
   place(index, std::move(slot));
 }
 
-std::shared_ptr<TimerEntry> TimerQueue::push(absl::Duration deadline,
-                                             Task task) {
-  const int64_t deadline_ns = absl::ToInt64Nanoseconds(deadline);
+std::shared_ptr<TimerEntry> TimerQueue::push(int64_t deadline_ns, Task task) {
   auto entry = std::allocate_shared<TimerEntry>(
       RecyclingAllocator<TimerEntry>(), this, deadline_ns, std::move(task));
   heap_.emplace_back();
@@ -90,9 +88,8 @@ std::optional<absl::Duration> TimerQueue::next_deadline() const {
   return absl::Nanoseconds(heap_.front().deadline_ns);
 }
 
-void TimerQueue::pop_due(absl::Duration now,
+void TimerQueue::pop_due(int64_t now_ns,
                          std::vector<std::shared_ptr<TimerEntry>>& out) {
-  const int64_t now_ns = absl::ToInt64Nanoseconds(now);
   while (!heap_.empty() && heap_.front().deadline_ns <= now_ns) {
     out.push_back(remove_at(0));
   }

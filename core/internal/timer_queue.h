@@ -51,15 +51,15 @@ class TimerQueue {
   // Cancels every pending entry so outstanding handles become inactive.
   ~TimerQueue();
 
-  std::shared_ptr<TimerEntry> push(absl::Duration deadline, Task task);
+  // Schedules `task` for `deadline_ns` on the loop's clock, in nanoseconds.
+  std::shared_ptr<TimerEntry> push(int64_t deadline_ns, Task task);
 
   // The earliest pending deadline, if any.
   std::optional<absl::Duration> next_deadline() const;
 
-  // Moves every entry due at or before `now` into `out`, in order. They stay
-  // cancellable until run.
-  void pop_due(absl::Duration now,
-               std::vector<std::shared_ptr<TimerEntry>>& out);
+  // Moves every entry due at or before `now_ns` into `out`, in order. They
+  // stay cancellable until run.
+  void pop_due(int64_t now_ns, std::vector<std::shared_ptr<TimerEntry>>& out);
 
   size_t size() const { return heap_.size(); }
 

@@ -10,17 +10,19 @@ namespace txaio::internal {
 namespace {
 
 absl::Duration Ms(int64_t n) { return absl::Milliseconds(n); }
+int64_t MsNs(int64_t n) { return n * 1'000'000; }
 
 // Pushes a timer that appends `id` to `log` when run.
 std::shared_ptr<TimerEntry> PushLogging(TimerQueue& queue, absl::Duration at,
                                         int id, std::vector<int>& log) {
-  return queue.push(at, [&log, id] { log.push_back(id); });
+  return queue.push(absl::ToInt64Nanoseconds(at),
+                    [&log, id] { log.push_back(id); });
 }
 
 // Pops and runs everything due at `now`, in the order popped.
 void RunDue(TimerQueue& queue, absl::Duration now) {
   std::vector<std::shared_ptr<TimerEntry>> due;
-  queue.pop_due(now, due);
+  queue.pop_due(absl::ToInt64Nanoseconds(now), due);
   for (auto& entry : due) entry->run();
 }
 
@@ -134,7 +136,7 @@ TEST(TimerQueueTest, EntryCancelledAfterBeingPoppedDoesNotRun) {
   auto a = PushLogging(queue, Ms(1), 1, log);
   auto b = PushLogging(queue, Ms(1), 2, log);
   std::vector<std::shared_ptr<TimerEntry>> due;
-  queue.pop_due(Ms(1), due);
+  queue.pop_due(MsNs(1), due);
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(queue.size(), 0u);
   EXPECT_TRUE(b->active()) << "popped but not yet run";
@@ -149,8 +151,8 @@ TEST(TimerQueueTest, EntryCancelledAfterBeingPoppedDoesNotRun) {
 TEST(TimerQueueTest, RunAndCancelReleaseTheCapturedState) {
   TimerQueue queue;
   auto token = std::make_shared<int>(0);
-  auto ran = queue.push(Ms(1), [token] {});
-  auto cancelled = queue.push(Ms(1), [token] {});
+  auto ran = queue.push(MsNs(1), [token] {});
+  auto cancelled = queue.push(MsNs(1), [token] {});
   EXPECT_EQ(token.use_count(), 3);
   cancelled->cancel();
   EXPECT_EQ(token.use_count(), 2);
@@ -163,7 +165,7 @@ TEST(TimerQueueTest, DestroyingTheQueueDeactivatesHandles) {
   std::shared_ptr<TimerEntry> orphan;
   {
     TimerQueue queue;
-    orphan = queue.push(Ms(1), [token] {});
+    orphan = queue.push(MsNs(1), [token] {});
     EXPECT_TRUE(orphan->active());
   }
   EXPECT_FALSE(orphan->active());

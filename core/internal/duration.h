@@ -1,0 +1,55 @@
+// Internal: inline Duration <-> nanosecond conversions for the timer paths.
+//
+// Debian's Abseil is a shared library, so absl::ToInt64Nanoseconds and even
+// Duration's operator+= are out-of-line calls; on the call_later and batched
+// timer paths they cost more than the scheduling itself. These read the
+// representation through absl::time_internal, which is stable for the Abseil
+// this project pins (20220623); duration_test.cc checks them against Abseil.
+#ifndef TXAIO_CORE_INTERNAL_DURATION_H_
+#define TXAIO_CORE_INTERNAL_DURATION_H_
+
+#include <cstdint>
+#include <limits>
+
+#include "absl/time/time.h"
+
+namespace txaio::internal {
+
+// `d` in whole nanoseconds, rounded towards +infinity, saturating at the
+// int64 range (infinite durations included).
+inline int64_t CeilToNanoseconds(absl::Duration d) {
+  // A Duration is rep_hi seconds plus rep_lo quarter-nanoseconds (rep_lo <
+  // 4e9), or infinite with rep_lo == ~0.
+  constexpr int64_t kMaxSeconds =
+      std::numeric_limits<int64_t>::max() / 1'000'000'000 - 1;
+  const int64_t seconds = absl::time_internal::GetRepHi(d);
+  const uint32_t quarters = absl::time_internal::GetRepLo(d);
+  if (quarters != ~uint32_t{0} && seconds >= -kMaxSeconds &&
+      seconds <= kMaxSeconds) {
+    return seconds * 1'000'000'000 + (int64_t{quarters} + 3) / 4;
+  }
+  return d < absl::ZeroDuration() ? std::numeric_limits<int64_t>::min()
+                                  : std::numeric_limits<int64_t>::max();
+}
+
+// `d` in whole nanoseconds, rounded towards -infinity, saturating.
+inline int64_t FloorToNanoseconds(absl::Duration d) {
+  int64_t negated = CeilToNanoseconds(-d);
+  return negated == std::numeric_limits<int64_t>::min()
+             ? std::numeric_limits<int64_t>::max()
+             : -negated;
+}
+
+// a + b, saturating at the int64 range.
+inline int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max()
+                 : std::numeric_limits<int64_t>::min();
+  }
+  return sum;
+}
+
+}  // namespace txaio::internal
+
+#endif  // TXAIO_CORE_INTERNAL_DURATION_H_

@@ -4,6 +4,7 @@
 #define TXAIO_CORE_TXAIO_H_
 
 #include "core/api.h"
+#include "core/coroutine.h"
 #include "core/errors.h"
 #include "core/failure.h"
 #include "core/future.h"

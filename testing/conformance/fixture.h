@@ -36,6 +36,16 @@ class ConformanceTest : public ::testing::Test {
   UnhandledFailureHandler previous_handler_;
 };
 
+// Deselects every framework for its lifetime, restoring the previous one.
+class NoFrameworkSelected {
+ public:
+  NoFrameworkSelected() : previous_(use_loop(nullptr)) {}
+  ~NoFrameworkSelected() { use_loop(std::move(previous_)); }
+
+ private:
+  std::shared_ptr<Loop> previous_;
+};
+
 }  // namespace txaio::conformance
 
 #endif  // TXAIO_TESTING_CONFORMANCE_FIXTURE_H_

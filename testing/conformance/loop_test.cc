@@ -109,16 +109,6 @@ TEST_F(ConformanceTest, LoopClockNeverGoesBackwards) {
   EXPECT_GE(second - first, absl::Milliseconds(2));
 }
 
-// Deselects every framework for its lifetime, restoring the previous one.
-class NoFrameworkSelected {
- public:
-  NoFrameworkSelected() : previous_(use_loop(nullptr)) {}
-  ~NoFrameworkSelected() { use_loop(std::move(previous_)); }
-
- private:
-  std::shared_ptr<Loop> previous_;
-};
-
 TEST_F(ConformanceTest, TimeHelpersNeedNoFramework) {
   NoFrameworkSelected none;
   ASSERT_EQ(using_framework(), "");

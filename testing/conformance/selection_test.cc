@@ -9,16 +9,6 @@
 namespace txaio::conformance {
 namespace {
 
-// Deselects every framework for its lifetime, restoring the previous one.
-class NoFrameworkSelected {
- public:
-  NoFrameworkSelected() : previous_(use_loop(nullptr)) {}
-  ~NoFrameworkSelected() { use_loop(std::move(previous_)); }
-
- private:
-  std::shared_ptr<Loop> previous_;
-};
-
 // A Loop the suite does not drive: only its identity and name matter.
 std::shared_ptr<Loop> Borrow(Loop& loop) {
   return std::shared_ptr<Loop>(&loop, [](Loop*) {});

@@ -1,96 +1,190 @@
-// make_batched_timer(): calls quantized into buckets, one framework timer
-// per bucket, calls run `chunk_size` at a time spread across the bucket.
+// make_batched_timer(): txaio's IBatchedTimer on the core's
+// txaio::BatchedTimer (core/batched_timer.h), which runs on a PyLoop over
+// the asyncio loop or the Twisted reactor. The core does the bucketing,
+// O(1) cancel, chunk spreading and error aggregation; this file only turns
+// Python calls into core tasks and reports a bucket's errors the way
+// upstream txaio does.
 //
-// Each call is one BatchedCall object on an intrusive list: call_later and
-// cancel are O(1) (plus an ordered-map lookup by bucket), and a call holds
-// no Python references beyond its callable and arguments. BatchedCall is not
-// tracked by the cyclic GC: while pending, the timer (which is tracked)
-// reports the call's references to the GC; once run or cancelled the call
-// drops them.
+// Per call_later the GC sees nothing new: the handle is a small untracked
+// object holding a txaio::BatchedCall, and the task in the core holds the
+// callable and its arguments in a plain array (no tuple, no dict), released
+// when the call runs or is cancelled. While pending, those references are
+// held from C++ and so count as roots for the GC, as the loop's reference
+// to a pending upstream call does.
 #include <cmath>
-#include <cstdint>
-#include <initializer_list>
-#include <map>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <utility>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "bindings/python/native/common.h"
+#include "bindings/python/native/py_loop.h"
+#include "core/batched_timer.h"
+#include "core/failure.h"
 
 namespace txaio_py {
 namespace {
 
-struct BatchedTimer;
-struct Group;
-
-struct BatchedCall {
-  PyObject_HEAD
-  Group* group;  // null once run or cancelled
-  BatchedCall* prev;
-  BatchedCall* next;
-  PyObject* func;
-  PyObject* args;    // tuple
-  PyObject* kwargs;  // dict or null
+// The arguments of one call, in one PyMem block: this header, then a
+// scratch slot (so the call can use PY_VECTORCALL_ARGUMENTS_OFFSET), the
+// positional arguments and the keyword values, all strong references.
+struct ArgBlock {
+  Py_ssize_t nargs;   // positional
+  PyObject* kwnames;  // the caller's keyword names tuple, or null
 };
 
-// A bucket waiting for its time, or (once due) the calls still to run.
-struct Group {
-  BatchedTimer* timer;
-  int64_t key;
-  bool running;  // due: its calls are being run in chunks
-  PyObject* delayed_call;  // the framework's timer for the bucket
-  BatchedCall* head = nullptr;
-  BatchedCall* tail = nullptr;
-  Py_ssize_t size = 0;
-  PyObject* errors = nullptr;  // list of exceptions while running
-  double chunk_delay = 0;      // seconds between chunks
+PyObject** Items(ArgBlock* block) {
+  return reinterpret_cast<PyObject**>(block + 1);
+}
+
+Py_ssize_t KeywordCount(const ArgBlock* block) {
+  return block->kwnames ? PyTuple_GET_SIZE(block->kwnames) : 0;
+}
+
+// Copies args[0..nargs) and the keyword values into a new block; null with
+// a Python error set on failure.
+ArgBlock* NewArgBlock(PyObject* const* args, Py_ssize_t nargs,
+                      PyObject* kwnames) {
+  Py_ssize_t total =
+      nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+  auto* block = static_cast<ArgBlock*>(
+      PyMem_Malloc(sizeof(ArgBlock) + sizeof(PyObject*) * (1 + total)));
+  if (block == nullptr) {
+    PyErr_NoMemory();
+    return nullptr;
+  }
+  block->nargs = nargs;
+  block->kwnames = Py_XNewRef(kwnames);
+  PyObject** items = Items(block);
+  items[0] = nullptr;
+  for (Py_ssize_t i = 0; i < total; ++i) items[1 + i] = Py_NewRef(args[i]);
+  return block;
+}
+
+void FreeArgBlock(ArgBlock* block) {
+  PyObject** items = Items(block);
+  Py_ssize_t total = block->nargs + KeywordCount(block);
+  for (Py_ssize_t i = 0; i < total; ++i) Py_DECREF(items[1 + i]);
+  Py_XDECREF(block->kwnames);
+  PyMem_Free(block);
+}
+
+// The task stored in the core: func(*args, **kwargs). Two pointers, so it
+// fits absl::AnyInvocable's inline storage. Runs, and is destroyed, on the
+// loop thread with the GIL held (inside PyLoop's runner, or a Python call
+// to cancel or to the handle's deallocation).
+class PyCall {
+ public:
+  // Takes the references to `func` and `args` (null: no arguments).
+  PyCall(PyObject* func, ArgBlock* args) noexcept : func_(func), args_(args) {}
+  PyCall(PyCall&& other) noexcept
+      : func_(std::exchange(other.func_, nullptr)),
+        args_(std::exchange(other.args_, nullptr)) {}
+  PyCall& operator=(PyCall&&) = delete;
+  ~PyCall() {
+    if (args_ != nullptr) FreeArgBlock(args_);
+    Py_XDECREF(func_);
+  }
+
+  // An Exception is thrown as PythonError for the core to collect; any
+  // other BaseException (KeyboardInterrupt, SystemExit) is raised to the
+  // framework as soon as this round of loop work ends, as upstream lets it
+  // escape the bucket at once.
+  void operator()() && {
+    PyObject* r =
+        args_ == nullptr
+            ? PyObject_CallNoArgs(func_)
+            : PyObject_Vectorcall(
+                  func_, Items(args_) + 1,
+                  args_->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                  args_->kwnames);
+    if (r != nullptr) {
+      Py_DECREF(r);
+      return;
+    }
+    PyLoop* loop = PyLoop::running();
+    if (loop != nullptr && !PyErr_ExceptionMatches(PyExc_Exception)) {
+      PythonError error = PythonError::Fetch();
+      loop->defer_raise(Py_NewRef(error.value()), /*first=*/true);
+      return;
+    }
+    throw PythonError::Fetch();
+  }
+
+ private:
+  PyObject* func_;
+  ArgBlock* args_;
+};
+
+// What upstream raises after a bucket whose calls failed:
+// RuntimeError("Error(s) processing call_later bucket:\n" + "<e>\n" * n),
+// raised from the framework callback that ran the bucket.
+void ReportBucketErrors(PyLoop* loop, std::vector<txaio::Failure> failures) {
+  PyObject* message =
+      PyUnicode_FromString("Error(s) processing call_later bucket:\n");
+  for (const txaio::Failure& failure : failures) {
+    if (message == nullptr) break;
+    PyObject* text = nullptr;
+    try {
+      std::rethrow_exception(failure.value());
+    } catch (const PythonError& error) {
+      text = PyObject_Str(error.value());
+    } catch (...) {
+      text = PyUnicode_FromString(txaio::failure_message(failure).c_str());
+    }
+    PyObject* line = text ? PyUnicode_FromFormat("%U\n", text) : nullptr;
+    Py_XDECREF(text);
+    PyObject* joined = line ? PyUnicode_Concat(message, line) : nullptr;
+    Py_XDECREF(line);
+    Py_SETREF(message, joined);
+  }
+  PyObject* error =
+      message ? PyObject_CallOneArg(PyExc_RuntimeError, message) : nullptr;
+  Py_XDECREF(message);
+  if (error == nullptr) {
+    // Building the report failed (out of memory): raise that instead.
+    error = Py_NewRef(PythonError::Fetch().value());
+  }
+  loop->defer_raise(error);
+}
+
+// The core timer and the PyLoop it runs on. The timer is declared last so
+// it goes first: its calls may still need the loop, which a pending
+// framework call keeps alive after this is gone.
+struct Core {
+  std::shared_ptr<PyLoop> loop;
+  txaio::BatchedTimer timer;
 };
 
 struct BatchedTimer {
   PyObject_HEAD
-  double bucket_ms;
+  double bucket_seconds;
   Py_ssize_t chunk_size;
   PyObject* config;        // txaio config: .loop
   PyObject* default_loop;  // callable giving the loop when config.loop is
                            // not set
   bool twisted;
-  std::map<int64_t, Group*>* buckets;  // pending, by bucket (ms)
-  std::map<int64_t, Group*>* running;  // due, by sequence number
-  int64_t next_run_key;
+  // The core timer for the loop the last call_later resolved to: made on
+  // first use, so make_batched_timer() needs no loop yet, and again when
+  // config.loop changes (calls already scheduled stay on their loop).
+  Core* core;
+};
+
+// The handle call_later returns: a BatchedCall and nothing else, so it is
+// not tracked by the GC.
+struct BatchedCallObject {
+  PyObject_HEAD
+  txaio::BatchedCall call;
 };
 
 PyTypeObject BatchedCallType;
 PyTypeObject BatchedTimerType;
 
-void Unlink(BatchedCall* call) {
-  Group* g = call->group;
-  if (call->prev) call->prev->next = call->next; else g->head = call->next;
-  if (call->next) call->next->prev = call->prev; else g->tail = call->prev;
-  call->prev = call->next = nullptr;
-  call->group = nullptr;
-  g->size -= 1;
-}
-
-void Append(Group* g, BatchedCall* call) {
-  call->group = g;
-  call->prev = g->tail;
-  call->next = nullptr;
-  if (g->tail) g->tail->next = call; else g->head = call;
-  g->tail = call;
-  g->size += 1;
-}
-
-void ReleaseCall(BatchedCall* call) {
-  Py_CLEAR(call->func);
-  Py_CLEAR(call->args);
-  Py_CLEAR(call->kwargs);
-}
-
-void FreeGroup(Group* g) {
-  Py_XDECREF(g->delayed_call);
-  Py_XDECREF(g->errors);
-  delete g;
-}
-
-// The loop to schedule on: config.loop, else default_loop().
-PyObject* GetLoop(BatchedTimer* t) {
+// The loop to schedule on: config.loop, else default_loop(). New reference.
+PyObject* ResolveLoop(BatchedTimer* t) {
   PyObject* loop = PyObject_GetAttr(t->config, S.loop);
   if (loop == nullptr) return nullptr;
   int truthy = PyObject_IsTrue(loop);
@@ -103,78 +197,61 @@ PyObject* GetLoop(BatchedTimer* t) {
   return PyObject_CallNoArgs(t->default_loop);
 }
 
-PyObject* TupleFromArray(PyObject* const* items, Py_ssize_t n) {
-  PyObject* tuple = PyTuple_New(n);
-  if (tuple == nullptr) return nullptr;
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyTuple_SET_ITEM(tuple, i, Py_NewRef(items[i]));
+// Converts the C++ exception being handled into a Python error.
+void SetErrorFromCurrentException() {
+  try {
+    throw;
+  } catch (const PythonError& error) {
+    error.Restore();
+  } catch (const std::invalid_argument& error) {
+    PyErr_SetString(PyExc_ValueError, error.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
   }
-  return tuple;
 }
 
-// loop.call_later(delay, timer._notify, key) / reactor.callLater(...).
-PyObject* Schedule(BatchedTimer* t, PyObject* loop, double delay,
-                   int64_t key, bool run) {
-  PyObject* notify = PyObject_GetAttr(reinterpret_cast<PyObject*>(t),
-                                      S.notify);
-  if (notify == nullptr) return nullptr;
-  PyObject* py_delay = PyFloat_FromDouble(delay);
-  PyObject* py_key = PyLong_FromLongLong(key);
-  PyObject* py_run = PyBool_FromLong(run);
-  PyObject* r = nullptr;
-  if (py_delay && py_key) {
-    PyObject* args[5] = {loop, py_delay, notify, py_key, py_run};
-    r = PyObject_VectorcallMethod(t->twisted ? S.callLater : S.call_later,
-                                  args, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                  nullptr);
+// The core timer for the loop calls are scheduled on now; null with a
+// Python error set on failure.
+Core* CoreFor(BatchedTimer* t) {
+  PyObject* loop = ResolveLoop(t);
+  if (loop == nullptr) return nullptr;
+  if (t->core != nullptr && t->core->loop->py_loop() == loop) {
+    Py_DECREF(loop);
+    return t->core;
   }
-  Py_XDECREF(py_delay);
-  Py_XDECREF(py_key);
-  Py_XDECREF(py_run);
-  Py_DECREF(notify);
-  return r;
+  Core* core = nullptr;
+  try {
+    auto py_loop = std::make_shared<PyLoop>(loop, t->twisted);
+    txaio::BatchedTimer timer(*py_loop, t->bucket_seconds, t->chunk_size);
+    // Runs inside the loop's round, so the loop is alive.
+    timer.set_error_handler(
+        [raw = py_loop.get()](std::vector<txaio::Failure> failures) {
+          ReportBucketErrors(raw, std::move(failures));
+        });
+    core = new Core{std::move(py_loop), std::move(timer)};
+  } catch (...) {
+    SetErrorFromCurrentException();
+  }
+  Py_DECREF(loop);
+  if (core != nullptr) {
+    delete t->core;
+    t->core = core;
+  }
+  return core;
 }
 
 // ---------------------------------------------------------------------------
 // BatchedCall
 
 PyObject* BatchedCallCancel(PyObject* op, PyObject*) {
-  auto* call = reinterpret_cast<BatchedCall*>(op);
-  Group* g = call->group;
-  if (g == nullptr) Py_RETURN_NONE;  // ran or cancelled already
-  Unlink(call);
-  ReleaseCall(call);
-  if (g->size == 0 && !g->running) {
-    // The bucket is empty: drop its framework timer too.
-    g->timer->buckets->erase(g->key);
-    PyObject* r = CallMethod0(g->delayed_call, S.cancel);
-    FreeGroup(g);
-    Py_DECREF(op);  // the group's reference
-    if (r == nullptr) return nullptr;
-    Py_DECREF(r);
-    Py_RETURN_NONE;
-  }
-  Py_DECREF(op);  // the group's reference
+  reinterpret_cast<BatchedCallObject*>(op)->call.cancel();
   Py_RETURN_NONE;
 }
 
-PyObject* BatchedCallCall(PyObject* op, PyObject* args, PyObject* kw) {
-  auto* call = reinterpret_cast<BatchedCall*>(op);
-  if (PyTuple_GET_SIZE(args) != 0 || (kw && PyDict_GET_SIZE(kw) != 0)) {
-    PyErr_SetString(PyExc_TypeError, "a batched call takes no arguments");
-    return nullptr;
-  }
-  if (call->func == nullptr) {
-    PyErr_SetString(PyExc_RuntimeError,
-                    "this batched call already ran or was cancelled");
-    return nullptr;
-  }
-  return PyObject_Call(call->func, call->args, call->kwargs);
-}
-
 void BatchedCallDealloc(PyObject* op) {
-  // A call still in a group is referenced by it, so never gets here.
-  ReleaseCall(reinterpret_cast<BatchedCall*>(op));
+  reinterpret_cast<BatchedCallObject*>(op)->call.~BatchedCall();
   PyObject_Free(op);
 }
 
@@ -198,203 +275,54 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   }
   double delay = PyFloat_AsDouble(args[0]);
   if (delay == -1.0 && PyErr_Occurred()) return nullptr;
-  PyObject* loop = GetLoop(t);
-  if (loop == nullptr) return nullptr;
-  PyObject* now_obj = CallMethod0(loop, t->twisted ? S.seconds : S.time);
-  double now = now_obj ? PyFloat_AsDouble(now_obj) : -1.0;
-  Py_XDECREF(now_obj);
-  if (now_obj == nullptr || (now == -1.0 && PyErr_Occurred())) {
-    Py_DECREF(loop);
+  // What upstream's int(now + delay) raises.
+  if (std::isnan(delay)) {
+    PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
     return nullptr;
   }
-  // Round the deadline up to a bucket boundary (milliseconds): a call never
-  // runs before its delay, and at most one bucket after it.
-  double target = std::ceil((now + delay) * 1000.0);
-  double rem = std::fmod(target, t->bucket_ms);
-  int64_t key = static_cast<int64_t>(rem > 0 ? target - rem + t->bucket_ms
-                                             : target);
-
-  auto* call = PyObject_New(BatchedCall, &BatchedCallType);
-  if (call == nullptr) {
-    Py_DECREF(loop);
+  if (std::isinf(delay)) {
+    PyErr_SetString(PyExc_OverflowError,
+                    "cannot convert float infinity to integer");
     return nullptr;
   }
-  call->group = nullptr;
-  call->prev = call->next = nullptr;
-  call->func = Py_NewRef(args[1]);
-  call->args = TupleFromArray(args + 2, nargs - 2);
-  call->kwargs = nullptr;
-  if (call->args == nullptr) goto fail;
-  if (kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0) {
-    call->kwargs = PyDict_New();
-    if (call->kwargs == nullptr) goto fail;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); ++i) {
-      if (PyDict_SetItem(call->kwargs, PyTuple_GET_ITEM(kwnames, i),
-                         args[nargs + i]) < 0) {
-        goto fail;
-      }
-    }
-  }
-  {
-    auto it = t->buckets->find(key);
-    Group* g;
-    if (it != t->buckets->end()) {
-      g = it->second;
-    } else {
-      double wait = key / 1000.0 - now;
-      PyObject* dc = Schedule(t, loop, wait > 0 ? wait : 0.0, key, false);
-      if (dc == nullptr) goto fail;
-      g = new Group{t, key, false, dc};
-      t->buckets->emplace(key, g);
-    }
-    Append(g, call);
-    Py_INCREF(call);  // the group's reference
-  }
-  Py_DECREF(loop);
-  return reinterpret_cast<PyObject*>(call);
-fail:
-  Py_DECREF(loop);
-  Py_DECREF(call);
-  return nullptr;
-}
+  // Upstream takes a negative delay as "due now".
+  if (delay < 0) delay = 0;
+  Core* core = CoreFor(t);
+  if (core == nullptr) return nullptr;
 
-// Runs up to chunk_size calls of `g`; schedules the next chunk or, after
-// the last, raises the errors collected (as txaio does).
-PyObject* RunChunk(BatchedTimer* t, Group* g) {
-  for (Py_ssize_t i = 0; i < t->chunk_size && g->head != nullptr; ++i) {
-    BatchedCall* call = g->head;
-    Unlink(call);
-    PyObject* r = PyObject_Call(call->func, call->args, call->kwargs);
-    ReleaseCall(call);
-    Py_DECREF(call);  // the group's reference
-    if (r != nullptr) {
-      Py_DECREF(r);
-      continue;
-    }
-    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
-      // KeyboardInterrupt and the like: stop here, keep the rest queued.
-      if (g->head != nullptr) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyObject* loop = GetLoop(t);
-        PyObject* dc =
-            loop ? Schedule(t, loop, g->chunk_delay, g->key, true) : nullptr;
-        Py_XDECREF(loop);
-        Py_XSETREF(g->delayed_call, dc);
-        PyErr_Restore(type, value, tb);  // this error wins over any new one
-      }
-      return nullptr;
-    }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (g->errors == nullptr) g->errors = PyList_New(0);
-    if (g->errors == nullptr || PyList_Append(g->errors, value) < 0) {
-      Py_XDECREF(type);
-      Py_XDECREF(value);
-      Py_XDECREF(tb);
-      return nullptr;
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+  Py_ssize_t has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
+  ArgBlock* block = nullptr;
+  if (nargs > 2 || has_kw) {
+    block = NewArgBlock(args + 2, nargs - 2, has_kw ? kwnames : nullptr);
+    if (block == nullptr) return nullptr;
   }
-  if (g->head != nullptr) {
-    PyObject* loop = GetLoop(t);
-    if (loop == nullptr) return nullptr;
-    PyObject* dc = Schedule(t, loop, g->chunk_delay, g->key, true);
-    Py_DECREF(loop);
-    if (dc == nullptr) return nullptr;
-    Py_XSETREF(g->delayed_call, dc);
-    Py_RETURN_NONE;
-  }
-  t->running->erase(g->key);
-  PyObject* errors = g->errors ? Py_NewRef(g->errors) : nullptr;
-  FreeGroup(g);
-  if (errors == nullptr) Py_RETURN_NONE;
-  PyObject* msg = PyUnicode_FromString("Error(s) processing call_later bucket:\n");
-  for (Py_ssize_t i = 0; msg && i < PyList_GET_SIZE(errors); ++i) {
-    PyObject* line =
-        PyUnicode_FromFormat("%S\n", PyList_GET_ITEM(errors, i));
-    if (line == nullptr) {
-      Py_CLEAR(msg);
-      break;
-    }
-    PyObject* joined = PyUnicode_Concat(msg, line);
-    Py_DECREF(line);
-    Py_SETREF(msg, joined);
-  }
-  Py_DECREF(errors);
-  if (msg == nullptr) return nullptr;
-  PyErr_SetObject(PyExc_RuntimeError, msg);
-  Py_DECREF(msg);
-  return nullptr;
-}
-
-// _notify(key, running): the framework timer for a bucket (running=False)
-// or for the next chunk of a due bucket (running=True).
-PyObject* TimerNotify(PyObject* op, PyObject* const* args, Py_ssize_t nargs) {
-  auto* t = reinterpret_cast<BatchedTimer*>(op);
-  if (nargs != 2) {
-    PyErr_SetString(PyExc_TypeError, "_notify(key, running)");
+  txaio::BatchedCall call;
+  try {
+    call = core->timer.call_later(absl::Seconds(delay),
+                                  PyCall(Py_NewRef(args[1]), block));
+  } catch (...) {
+    // The PyCall released its references as it was destroyed.
+    SetErrorFromCurrentException();
     return nullptr;
   }
-  int64_t key = PyLong_AsLongLong(args[0]);
-  if (key == -1 && PyErr_Occurred()) return nullptr;
-  if (PyObject_IsTrue(args[1])) {
-    auto it = t->running->find(key);
-    if (it == t->running->end()) Py_RETURN_NONE;
-    return RunChunk(t, it->second);
+  auto* handle = PyObject_New(BatchedCallObject, &BatchedCallType);
+  if (handle == nullptr) {
+    call.cancel();
+    return nullptr;
   }
-  auto it = t->buckets->find(key);
-  if (it == t->buckets->end()) Py_RETURN_NONE;  // emptied by cancels
-  Group* g = it->second;
-  t->buckets->erase(it);
-  g->running = true;
-  g->key = t->next_run_key++;
-  t->running->emplace(g->key, g);
-  double chunks = std::ceil(static_cast<double>(g->size) / t->chunk_size);
-  g->chunk_delay = chunks > 0 ? t->bucket_ms / chunks / 1000.0 : 0.0;
-  return RunChunk(t, g);
-}
-
-void ClearGroups(std::map<int64_t, Group*>* groups) {
-  while (!groups->empty()) {
-    Group* g = groups->begin()->second;
-    groups->erase(groups->begin());
-    while (g->head != nullptr) {
-      BatchedCall* call = g->head;
-      Unlink(call);
-      ReleaseCall(call);
-      Py_DECREF(call);
-    }
-    FreeGroup(g);
-  }
+  new (&handle->call) txaio::BatchedCall(std::move(call));
+  return reinterpret_cast<PyObject*>(handle);
 }
 
 int TimerTraverse(PyObject* op, visitproc visit, void* arg) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   Py_VISIT(t->config);
   Py_VISIT(t->default_loop);
-  for (auto* groups : {t->buckets, t->running}) {
-    if (groups == nullptr) continue;
-    for (auto& [key, g] : *groups) {
-      Py_VISIT(g->delayed_call);
-      Py_VISIT(g->errors);
-      for (BatchedCall* c = g->head; c != nullptr; c = c->next) {
-        Py_VISIT(c->func);
-        Py_VISIT(c->args);
-        Py_VISIT(c->kwargs);
-      }
-    }
-  }
   return 0;
 }
 
 int TimerClear(PyObject* op) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
-  if (t->buckets) ClearGroups(t->buckets);
-  if (t->running) ClearGroups(t->running);
   Py_CLEAR(t->config);
   Py_CLEAR(t->default_loop);
   return 0;
@@ -404,8 +332,7 @@ void TimerDealloc(PyObject* op) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   PyObject_GC_UnTrack(op);
   TimerClear(op);
-  delete t->buckets;
-  delete t->running;
+  delete t->core;
   Py_TYPE(op)->tp_free(op);
 }
 
@@ -422,8 +349,14 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
                                    &default_loop, &twisted)) {
     return nullptr;
   }
-  if (!(bucket_seconds > 0.0) || std::isinf(bucket_seconds)) {
+  // Upstream's message; the core also needs a finite bucket of >= 1 ns.
+  if (!(bucket_seconds > 0.0)) {
     PyErr_SetString(PyExc_ValueError, "bucket_milliseconds must be > 0.0");
+    return nullptr;
+  }
+  if (bucket_seconds < 1e-9 || std::isinf(bucket_seconds)) {
+    PyErr_SetString(PyExc_ValueError,
+                    "bucket_seconds must be finite and at least 1 ns");
     return nullptr;
   }
   if (chunk_size <= 0) {
@@ -432,28 +365,23 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   }
   auto* t = reinterpret_cast<BatchedTimer*>(type->tp_alloc(type, 0));
   if (t == nullptr) return nullptr;
-  t->bucket_ms = bucket_seconds * 1000.0;
+  t->bucket_seconds = bucket_seconds;
   t->chunk_size = chunk_size;
   t->config = Py_NewRef(config);
   t->default_loop = Py_NewRef(default_loop);
   t->twisted = twisted;
-  t->buckets = new std::map<int64_t, Group*>;
-  t->running = new std::map<int64_t, Group*>;
-  t->next_run_key = 0;
+  t->core = nullptr;
   return reinterpret_cast<PyObject*>(t);
 }
 
 PyObject* TimerPending(PyObject* op, PyObject*) {
-  auto* t = reinterpret_cast<BatchedTimer*>(op);
-  Py_ssize_t n = 0;
-  for (auto* groups : {t->buckets, t->running}) {
-    for (auto& [key, g] : *groups) n += g->size;
-  }
-  return PyLong_FromSsize_t(n);
+  Core* core = reinterpret_cast<BatchedTimer*>(op)->core;
+  return PyLong_FromSize_t(core ? core->timer.pending() : 0);
 }
 
 PyObject* TimerBuckets(PyObject* op, PyObject*) {
-  return PyLong_FromSize_t(reinterpret_cast<BatchedTimer*>(op)->buckets->size());
+  Core* core = reinterpret_cast<BatchedTimer*>(op)->core;
+  return PyLong_FromSize_t(core ? core->timer.loop_timers() : 0);
 }
 
 PyMethodDef kTimerMethods[] = {
@@ -461,12 +389,11 @@ PyMethodDef kTimerMethods[] = {
      METH_FASTCALL | METH_KEYWORDS,
      "call_later(delay, func, *args, **kwargs): schedules func in the "
      "bucket holding now + delay; returns an object with cancel()."},
-    {"_notify", reinterpret_cast<PyCFunction>(TimerNotify), METH_FASTCALL,
-     "Internal: runs a due bucket or its next chunk."},
     {"pending", TimerPending, METH_NOARGS,
-     "The number of calls not yet run or cancelled."},
+     "The number of calls on the current loop not yet run or cancelled."},
     {"buckets", TimerBuckets, METH_NOARGS,
-     "The number of buckets waiting for their time (framework timers)."},
+     "The number of buckets on the current loop holding a loop timer "
+     "(waiting, or running their calls in chunks)."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -475,9 +402,9 @@ PyMethodDef kTimerMethods[] = {
 bool AddBatchedTimerTypes(PyObject* module) {
   BatchedCallType = {PyVarObject_HEAD_INIT(nullptr, 0)};
   BatchedCallType.tp_name = "txaio._txaio_core.BatchedCall";
-  BatchedCallType.tp_basicsize = sizeof(BatchedCall);
+  BatchedCallType.tp_basicsize = sizeof(BatchedCallObject);
   BatchedCallType.tp_dealloc = BatchedCallDealloc;
-  BatchedCallType.tp_call = BatchedCallCall;
+  // No Py_TPFLAGS_HAVE_GC: it holds no Python references.
   BatchedCallType.tp_flags = Py_TPFLAGS_DEFAULT;
   BatchedCallType.tp_doc = "One call scheduled through a batched timer.";
   BatchedCallType.tp_methods = kBatchedCallMethods;
@@ -489,7 +416,7 @@ bool AddBatchedTimerTypes(PyObject* module) {
   BatchedTimerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
   BatchedTimerType.tp_doc =
       "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
-      "twisted): txaio's IBatchedTimer.";
+      "twisted): txaio's IBatchedTimer on txaio-cpp's core BatchedTimer.";
   BatchedTimerType.tp_traverse = TimerTraverse;
   BatchedTimerType.tp_clear = TimerClear;
   BatchedTimerType.tp_methods = kTimerMethods;

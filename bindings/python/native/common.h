@@ -1,7 +1,7 @@
 // Internal to the txaio Python extension: what its parts share.
 //
-// The hot objects (callback records, gather state, batched timer calls, log
-// emitters) are written against the CPython API directly rather than
+// The hot objects (callback records, gather state, batched timer handles,
+// log emitters) are written against the CPython API directly rather than
 // pybind11, because their per-call cost is the point: vectorcall entry, no
 // argument conversion layers, and one allocation per record.
 #ifndef TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
@@ -31,7 +31,9 @@ struct Strings {
   PyObject* seconds;
   PyObject* call_later;
   PyObject* callLater;
-  PyObject* notify;
+  PyObject* callFromThread;
+  PyObject* call_soon_threadsafe;
+  PyObject* active;
   PyObject* format;
   PyObject* log_time;
   PyObject* log_level;

@@ -1,102 +1,253 @@
-// PyLoop: a txaio::Loop that runs txaio-cpp's core on Python's event loop
-// (an asyncio loop or the Twisted reactor), with no thread and no polling:
-// wake_up() is the loop's call_soon_threadsafe / reactor.callFromThread and
-// wake_at() one call_later / callLater re-armed as the earliest core timer
-// changes. Also binds the example HeartbeatTracker, whose futures come back
-// to Python as native futures (asyncio Future / Twisted Deferred).
+// PyLoop (see py_loop.h) and the runner the framework calls it through.
+// Also binds the example HeartbeatTracker, whose futures come back to Python
+// as native futures (asyncio Future / Twisted Deferred).
 #include <pybind11/pybind11.h>
 
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
-#include <string_view>
+#include <utility>
 
 #include "bindings/python/example/heartbeat.h"
+#include "bindings/python/native/py_loop.h"
 #include "core/failure.h"
 #include "core/future.h"
-#include "core/loop_base.h"
 
 namespace py = pybind11;
 
 namespace txaio_py {
+
+void RequireGil(const char* where) {
+  if (!PyGILState_Check()) {
+    Py_FatalError(where);
+  }
+}
+
+PythonError PythonError::Fetch() {
+  PyObject *type, *value, *traceback;
+  PyErr_Fetch(&type, &value, &traceback);
+  PyErr_NormalizeException(&type, &value, &traceback);
+  if (traceback != nullptr) PyException_SetTraceback(value, traceback);
+  Py_XDECREF(type);
+  Py_XDECREF(traceback);
+  return PythonError(value);
+}
+
+PythonError::PythonError(const PythonError& other)
+    : std::exception(other), value_(Py_NewRef(other.value_)) {}
+
+PythonError::~PythonError() { Py_DECREF(value_); }
+
+void PythonError::Restore() const {
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(value_)), value_);
+}
+
 namespace {
 
-class PyLoop : public txaio::LoopBase,
-               public std::enable_shared_from_this<PyLoop> {
- public:
-  // `loop` is an asyncio event loop, or (twisted) a reactor.
-  PyLoop(py::object loop, bool twisted)
-      : loop_(std::move(loop)),
-        twisted_(twisted),
-        threadsafe_(py::hasattr(loop_, twisted ? "callFromThread"
-                                               : "call_soon_threadsafe")) {}
-
-  ~PyLoop() override {
-    py::gil_scoped_acquire gil;
-    if (timer_ && timer_active()) timer_.attr("cancel")();
-  }
-
-  std::string_view framework() const override {
-    return twisted_ ? "twisted" : "asyncio";
-  }
-
-  absl::Duration now() const override {
-    py::gil_scoped_acquire gil;
-    double seconds = loop_.attr(twisted_ ? "seconds" : "time")().cast<double>();
-    return absl::Seconds(seconds);
-  }
-
-  const py::object& py_loop() const { return loop_; }
-  bool twisted() const { return twisted_; }
-
- protected:
-  void wake_up() override {
-    py::gil_scoped_acquire gil;
-    if (threadsafe_) {
-      loop_.attr(twisted_ ? "callFromThread" : "call_soon_threadsafe")(
-          runner());
-    } else {
-      // A test clock (twisted.internet.task.Clock): single-threaded, so
-      // the next turn is enough.
-      loop_.attr("callLater")(0.0, runner());
-    }
-  }
-
-  void wake_at(absl::Duration deadline) override {
-    py::gil_scoped_acquire gil;
-    if (timer_ && timer_active()) timer_.attr("cancel")();
-    double delay = absl::ToDoubleSeconds(deadline - now());
-    timer_ = loop_.attr(twisted_ ? "callLater" : "call_later")(
-        delay > 0 ? delay : 0.0, runner());
-  }
-
- private:
-  // A Python callable running run_once() if this loop still exists.
-  py::cpp_function runner() {
-    std::weak_ptr<PyLoop> weak = weak_from_this();
-    return py::cpp_function([weak] {
-      if (std::shared_ptr<PyLoop> self = weak.lock()) self->run_once();
-    });
-  }
-
-  bool timer_active() const {
-    // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is
-    // always safe.
-    return !twisted_ || timer_.attr("active")().cast<bool>();
-  }
-
-  py::object loop_;
-  bool twisted_;
-  bool threadsafe_;  // whether the loop can be woken from other threads
-  py::object timer_;  // the pending call_later for wake_at(), if any
+// The callable PyLoop hands to the framework: calling it runs the loop's
+// core work. It owns a reference to the PyLoop, which keeps the loop alive
+// while the framework holds the call. Not tracked by the GC: it holds no
+// Python references itself.
+struct Runner {
+  PyObject_HEAD
+  std::shared_ptr<PyLoop> loop;
 };
 
+PyTypeObject RunnerType;
+
+PyObject* NewRunner(std::shared_ptr<PyLoop> loop) {
+  auto* runner = PyObject_New(Runner, &RunnerType);
+  if (runner == nullptr) return nullptr;
+  new (&runner->loop) std::shared_ptr<PyLoop>(std::move(loop));
+  return reinterpret_cast<PyObject*>(runner);
+}
+
+void RunnerDealloc(PyObject* op) {
+  reinterpret_cast<Runner*>(op)->loop.~shared_ptr<PyLoop>();
+  PyObject_Free(op);
+}
+
+PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
+  // Keeps the loop alive through the round even if the framework drops
+  // this runner meanwhile.
+  std::shared_ptr<PyLoop> loop = reinterpret_cast<Runner*>(op)->loop;
+  if (!loop->run()) return nullptr;
+  Py_RETURN_NONE;
+}
+
+thread_local PyLoop* running_loop = nullptr;
+
+}  // namespace
+
+bool InitLoopTypes() {
+  RunnerType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+  RunnerType.tp_name = "txaio._txaio_core.PyLoopRunner";
+  RunnerType.tp_basicsize = sizeof(Runner);
+  RunnerType.tp_dealloc = RunnerDealloc;
+  RunnerType.tp_call = RunnerCall;
+  RunnerType.tp_flags = Py_TPFLAGS_DEFAULT;
+  RunnerType.tp_doc = "Runs a PyLoop's ready core work.";
+  return PyType_Ready(&RunnerType) == 0;
+}
+
+PyLoop::PyLoop(PyObject* loop, bool twisted)
+    : loop_(Py_NewRef(loop)),
+      twisted_(twisted),
+      threadsafe_(PyObject_HasAttrString(
+          loop, twisted ? "callFromThread" : "call_soon_threadsafe")) {}
+
+PyLoop::~PyLoop() {
+  // The last reference goes from Python code or a runner's deallocation;
+  // LoopBase's destructor then releases the Python objects its tasks hold.
+  RequireGil("txaio PyLoop destroyed without the GIL");
+  Py_XDECREF(timer_);
+  for (PyObject* error : deferred_errors_) Py_DECREF(error);
+  Py_DECREF(loop_);
+}
+
+absl::Duration PyLoop::now() const {
+  RequireGil("txaio PyLoop::now() called without the GIL");
+  PyObject* seconds = CallMethod0(loop_, twisted_ ? S.seconds : S.time);
+  if (seconds == nullptr) throw PythonError::Fetch();
+  double value = PyFloat_AsDouble(seconds);
+  Py_DECREF(seconds);
+  if (value == -1.0 && PyErr_Occurred()) throw PythonError::Fetch();
+  return absl::Seconds(value);
+}
+
+PyLoop* PyLoop::running() { return running_loop; }
+
+void PyLoop::defer_raise(PyObject* error, bool first) {
+  if (first) {
+    deferred_errors_.push_front(error);
+  } else {
+    deferred_errors_.push_back(error);
+  }
+}
+
+bool PyLoop::run() {
+  RequireGil("txaio PyLoop runner called without the GIL");
+  PyLoop* outer = std::exchange(running_loop, this);
+  try {
+    run_once();
+  } catch (const PythonError& error) {
+    // The loop's clock or timer failed mid-round: the framework sees it.
+    running_loop = outer;
+    error.Restore();
+    return false;
+  } catch (const std::exception& error) {
+    running_loop = outer;
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+    return false;
+  }
+  running_loop = outer;
+  if (deferred_errors_.empty()) return true;
+  PyObject* error = deferred_errors_.front();
+  deferred_errors_.pop_front();
+  // One error per framework call, as a framework callback raises one: the
+  // rest go out on the next calls.
+  if (!deferred_errors_.empty()) wake_up();
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error)), error);
+  Py_DECREF(error);
+  return false;
+}
+
+void PyLoop::wake_up() {
+  // May come from any thread (call_soon_threadsafe): takes the GIL, and
+  // reports failure without Python objects, which the caller's thread could
+  // not release.
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyObject* runner = NewRunner(shared_from_this());
+  PyObject* r = nullptr;
+  if (runner != nullptr) {
+    if (threadsafe_) {
+      r = CallMethod1(loop_,
+                      twisted_ ? S.callFromThread : S.call_soon_threadsafe,
+                      runner);
+    } else {
+      // A test clock (twisted.internet.task.Clock): single-threaded, so the
+      // next turn is enough.
+      PyObject* zero = PyFloat_FromDouble(0.0);
+      if (zero != nullptr) {
+        PyObject* args[3] = {loop_, zero, runner};
+        r = PyObject_VectorcallMethod(
+            S.callLater, args, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+        Py_DECREF(zero);
+      }
+    }
+    Py_DECREF(runner);
+  }
+  if (r == nullptr) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyObject* text = value ? PyObject_Str(value) : nullptr;
+    const char* utf8 = text ? PyUnicode_AsUTF8(text) : nullptr;
+    std::string message = std::string("txaio PyLoop: cannot wake the loop: ") +
+                          (utf8 ? utf8 : "unknown error");
+    PyErr_Clear();
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    PyGILState_Release(gil);
+    throw std::runtime_error(message);
+  }
+  Py_DECREF(r);
+  PyGILState_Release(gil);
+}
+
+void PyLoop::wake_at(absl::Duration deadline) {
+  RequireGil("txaio PyLoop::wake_at() called without the GIL");
+  if (timer_ != nullptr) {
+    PyObject* old = PyWeakref_GetObject(timer_);  // borrowed
+    Py_CLEAR(timer_);
+    if (old != nullptr && old != Py_None) {
+      Py_INCREF(old);
+      // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is
+      // always safe.
+      int active = 1;
+      if (twisted_) {
+        PyObject* a = CallMethod0(old, S.active);
+        active = a == nullptr ? -1 : PyObject_IsTrue(a);
+        Py_XDECREF(a);
+      }
+      PyObject* r = active == 1   ? CallMethod0(old, S.cancel)
+                    : active == 0 ? Py_NewRef(Py_None)
+                                  : nullptr;
+      Py_DECREF(old);
+      if (r == nullptr) throw PythonError::Fetch();
+      Py_DECREF(r);
+    }
+  }
+  double delay = absl::ToDoubleSeconds(deadline - now());
+  PyObject* py_delay = PyFloat_FromDouble(delay > 0 ? delay : 0.0);
+  PyObject* runner = py_delay ? NewRunner(shared_from_this()) : nullptr;
+  PyObject* handle = nullptr;
+  if (runner != nullptr) {
+    PyObject* args[3] = {loop_, py_delay, runner};
+    handle = PyObject_VectorcallMethod(twisted_ ? S.callLater : S.call_later,
+                                       args,
+                                       3 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                       nullptr);
+  }
+  Py_XDECREF(py_delay);
+  Py_XDECREF(runner);
+  if (handle == nullptr) throw PythonError::Fetch();
+  // Weak: the handle owns the runner, which owns this loop.
+  timer_ = PyWeakref_NewRef(handle, nullptr);
+  Py_DECREF(handle);
+  if (timer_ == nullptr) throw PythonError::Fetch();
+}
+
+namespace {
 // A native future (asyncio Future / Deferred) completed from a core future.
 py::object NativeFuture(PyLoop& loop, txaio::Future<void> future) {
   py::object native;
   if (loop.twisted()) {
     native = py::module_::import("twisted.internet.defer").attr("Deferred")();
   } else {
-    native = loop.py_loop().attr("create_future")();
+    native = py::handle(loop.py_loop()).attr("create_future")();
   }
   bool twisted = loop.twisted();
   future.add_callbacks(
@@ -156,7 +307,10 @@ void AddLoopBindings(py::module_& m) {
       m, "PyLoop",
       "PyLoop(loop, twisted): txaio-cpp's core Loop on an asyncio loop or "
       "the Twisted reactor.")
-      .def(py::init<py::object, bool>(), py::arg("loop"), py::arg("twisted"))
+      .def(py::init([](py::object loop, bool twisted) {
+             return std::make_shared<PyLoop>(loop.ptr(), twisted);
+           }),
+           py::arg("loop"), py::arg("twisted"))
       .def_property_readonly("framework", [](const PyLoop& l) {
         return std::string(l.framework());
       })

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings/python/native/common.h"
+#include "bindings/python/native/py_loop.h"
 
 namespace txaio_py {
 
@@ -30,7 +31,9 @@ bool InitStrings() {
       {&S.seconds, "seconds"},
       {&S.call_later, "call_later"},
       {&S.callLater, "callLater"},
-      {&S.notify, "_notify"},
+      {&S.callFromThread, "callFromThread"},
+      {&S.call_soon_threadsafe, "call_soon_threadsafe"},
+      {&S.active, "active"},
       {&S.format, "format"},
       {&S.log_time, "log_time"},
       {&S.log_level, "log_level"},
@@ -79,7 +82,8 @@ PyMethodDef kModuleFunctions[] = {
 
 PYBIND11_MODULE(_txaio_core, m) {
   m.doc() = "txaio-cpp's native core for the txaio Python package.";
-  if (!txaio_py::InitStrings() || !txaio_py::AddAioTypes(m.ptr()) ||
+  if (!txaio_py::InitStrings() || !txaio_py::InitLoopTypes() ||
+      !txaio_py::AddAioTypes(m.ptr()) ||
       !txaio_py::AddBatchedTimerTypes(m.ptr()) ||
       !txaio_py::AddLogTypes(m.ptr()) ||
       PyModule_AddFunctions(m.ptr(), txaio_py::kModuleFunctions) < 0) {

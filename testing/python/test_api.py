@@ -1,5 +1,6 @@
 """The public txaio API on the framework selected by conftest.py."""
 
+import gc
 import io
 import os
 import subprocess
@@ -331,6 +332,98 @@ def test_batched_timer_errors_are_collected(fw):
                        'call_later bucket:\none'):
         fw.advance(0.1)
     assert seen == ['ran anyway']
+
+
+def test_batched_timer_errors_reach_asyncio_exception_handler(fw):
+    if FRAMEWORK != 'asyncio':
+        pytest.skip('asyncio loop exception handler')
+    contexts = []
+    fw.loop.set_exception_handler(lambda loop, context: contexts.append(context))
+    timer = txaio.make_batched_timer(0.05, chunk_size=10)
+    seen = []
+
+    def bad(x):
+        raise ValueError(x)
+    timer.call_later(0.01, bad, 'one')
+    timer.call_later(0.01, seen.append, 'ran anyway')
+    timer.call_later(0.01, bad, x='two')
+    fw.advance(0.1)
+    assert seen == ['ran anyway']
+    assert len(contexts) == 1
+    error = contexts[0]['exception']
+    assert isinstance(error, RuntimeError)
+    assert str(error) == 'Error(s) processing call_later bucket:\none\ntwo\n'
+
+
+def test_batched_timer_passes_args_and_kwargs(fw):
+    timer = txaio.make_batched_timer(0.05)
+    seen = []
+    timer.call_later(0.01, lambda *a, **kw: seen.append((a, kw)), 1, 2, k=3)
+    timer.call_later(0.01, seen.append, 'plain')
+    timer.call_later(-1, seen.append, 'negative delay: due now')
+    for _ in range(10):
+        fw.advance(0.02)
+    # Same bucket or not depends on where now falls: compare as a set.
+    assert len(seen) == 3
+    assert set(map(repr, seen)) == {
+        repr('negative delay: due now'), repr(((1, 2), {'k': 3})),
+        repr('plain')}
+    with pytest.raises(ValueError):
+        timer.call_later(float('nan'), print)
+    with pytest.raises(OverflowError):
+        timer.call_later(float('inf'), print)
+    with pytest.raises(TypeError):
+        timer.call_later(1)
+
+
+def test_batched_timer_calls_outlive_the_timer_object(fw):
+    # As upstream, where the framework's delayed call holds the timer: the
+    # pending call still runs after the timer object is gone.
+    seen = []
+    timer = txaio.make_batched_timer(0.05)
+    handle = timer.call_later(0.01, seen.append, 'ran')
+    del timer
+    gc.collect()
+    for _ in range(10):
+        fw.advance(0.02)
+    assert seen == ['ran']
+    handle.cancel()  # after it ran: no-op
+
+
+def test_batched_call_later_creates_no_gc_tracked_objects(fw):
+    # Upstream leaves about 7 GC-tracked objects per call (its _BatchedCall,
+    # its __dict__, the lambda, cells...). Ours: the handle is an untracked
+    # native object holding only the core's BatchedCall, and the core's task
+    # keeps the callable and arguments in a plain array, so the only new
+    # tracked objects would be ones the caller makes (here the callable and
+    # the arguments are made once, outside the loop, and the list of handles
+    # grows in place). Honest figure: 0 per call; the bound leaves room only
+    # for a loop-level object (a framework timer) created on the way.
+    # Keywords are passed as written here, so their names are the code
+    # object's constant tuple; a call spelled f(*args, **kw) would make
+    # CPython build a new (tracked) names tuple per call, which the call
+    # keeps until it runs: 1 per call, the caller's, as with upstream.
+    timer = txaio.make_batched_timer(1.0)
+    timer.call_later(5, print)  # the bucket and its loop timer exist
+    a, b = 'a', 'b'
+    handles = []
+    handles_append = handles.append
+    call_later = timer.call_later
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        for _ in range(1000):
+            handles_append(call_later(5, print, a, b, sep='-'))
+        after = len(gc.get_objects())
+    finally:
+        gc.enable()
+    assert not gc.is_tracked(handles[0])
+    assert after - before <= 2, after - before
+    assert timer.pending() == 1001
+    for h in handles:
+        h.cancel()
+    assert timer.pending() == 1
 
 
 def test_batched_timer_bad_arguments(fw):

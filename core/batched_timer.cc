@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/internal/duration.h"
@@ -19,26 +21,54 @@ constexpr uint32_t kNil = std::numeric_limits<uint32_t>::max();
 // Keeps bucket boundaries (key * bucket) representable in int64 ns.
 constexpr int64_t kMaxDeadlineNs = std::numeric_limits<int64_t>::max() / 2;
 
+// The slab grows by blocks of 2^kBlockBits slots that never move.
+constexpr int kBlockBits = 12;
+constexpr uint32_t kBlockSize = uint32_t{1} << kBlockBits;
+
 int64_t CeilDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b > 0) ? q + 1 : q;
 }
 
+[[noreturn]] ABSL_ATTRIBUTE_NOINLINE void ThrowBadDelay(absl::Duration delay) {
+  if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
+    throw std::invalid_argument(
+        absl::StrCat("BatchedTimer::call_later: delay must be finite and "
+                     ">= 0, got ",
+                     absl::FormatDuration(delay)));
+  }
+  throw std::invalid_argument(absl::StrCat(
+      "BatchedTimer::call_later: delay too large: ",
+      absl::FormatDuration(delay)));
+}
 
 }  // namespace
 
 // The slab of calls and the buckets they are linked into. Each bucket is an
 // intrusive doubly-linked list through the slab, so cancel unlinks in O(1)
 // and a drained bucket never meets a cancelled call.
+//
+// Slots never move (the slab grows by blocks), so a call is constructed,
+// run and destroyed in place, and what it runs or destroys may schedule
+// more calls meanwhile. A slot's Task is alive from Reserve until the slot
+// goes back on the free list, which happens only after the Task is
+// destroyed: a capture's destructor calling back into the timer never
+// finds its own slot reused.
 class BatchedTimerState : public BatchedTimerRefCount {
  public:
   BatchedTimerState(Loop& loop, int64_t bucket_ns, int64_t chunk_size)
       : loop_(loop), bucket_ns_(bucket_ns), chunk_size_(chunk_size) {}
+  ~BatchedTimerState();
 
-  BatchedCall Schedule(absl::Duration delay, Task&& task);
+  BatchedReservation Reserve(absl::Duration delay);
+  // The generation the call's handle must carry.
+  uint64_t Commit(const BatchedReservation& reservation);
+  // Gives back a reserved slot whose Task was never constructed.
+  void Abandon(uint32_t index) { Free(index); }
   bool Cancel(uint32_t slot, uint64_t generation);
+  // Handles only ever name slots of their own timer, so `slot` is in range.
   bool Active(uint32_t slot, uint64_t generation) const {
-    return slot < slots_.size() && slots_[slot].generation == generation;
+    return At(slot).generation == generation;
   }
 
   void set_error_handler(BatchedErrorHandler handler) {
@@ -51,17 +81,24 @@ class BatchedTimerState : public BatchedTimerRefCount {
   Loop& loop() const { return loop_; }
 
  private:
-  struct Slot {
-    Task task;
+  struct alignas(64) Slot {
+    Slot() {}
+    ~Slot() {}
+    // Constructed and destroyed by hand (see the class comment).
+    union {
+      Task task;
+    };
     // The call's deadline until its bucket fires; then the latest time this
     // call and every call after it in the bucket may run (deadline + one
     // bucket, minimised over the rest of the list).
     int64_t limit_ns = 0;
-    // Bumped whenever the slot is released, so stale handles stop matching.
+    // Bumped whenever the call leaves its bucket, so stale handles stop
+    // matching.
     uint64_t generation = 1;
     uint32_t prev = kNil;
     // The next call in the bucket, or the next free slot.
     uint32_t next = kNil;
+    // kNil unless the slot holds a call filed in a bucket.
     uint32_t bucket = kNil;
   };
   struct Bucket {
@@ -78,10 +115,26 @@ class BatchedTimerState : public BatchedTimerRefCount {
     uint32_t next_free = kNil;
   };
 
-  uint32_t BucketFor(int64_t key, int64_t now_ns);
+  Slot& At(uint32_t index) const {
+    return blocks_[index >> kBlockBits][index & (kBlockSize - 1)];
+  }
+  // Adds a block of free slots; returns the first.
+  uint32_t GrowSlab();
+  uint32_t BucketFor(int64_t key);
+  // BucketFor, giving the reserved slot back if that throws.
+  uint32_t NewBucketFor(const BatchedReservation& reservation);
   void FreeBucket(uint32_t b);
-  // Detaches `index` from its bucket and releases the slot; returns the task.
-  Task Release(uint32_t index);
+  // Gives an emptied bucket's loop timer back, unless it is draining.
+  void ForgetBucket(uint32_t b);
+  // Takes the call out of its bucket and retires its handles; its Task
+  // stays alive in the slot.
+  void Detach(Slot& slot);
+  void Free(uint32_t index) {
+    At(index).next = free_slot_;
+    free_slot_ = index;
+  }
+  // Destroys the slot's Task, then puts the slot on the free list.
+  void DestroyAndFree(uint32_t index);
   void FireBucket(uint32_t b);
   void RunChunk(uint32_t b);
   void Report(std::vector<Failure> errors);
@@ -90,7 +143,7 @@ class BatchedTimerState : public BatchedTimerRefCount {
   Loop& loop_;
   const int64_t bucket_ns_;
   const int64_t chunk_size_;
-  std::vector<Slot> slots_;
+  std::vector<std::unique_ptr<Slot[]>> blocks_;
   uint32_t free_slot_ = kNil;
   std::vector<Bucket> buckets_;
   uint32_t free_bucket_ = kNil;
@@ -116,57 +169,82 @@ BatchedTimerState* BatchedTimerRef::get() const {
   return static_cast<BatchedTimerState*>(ptr_);
 }
 
-BatchedCall BatchedTimerState::Schedule(absl::Duration delay, Task&& task) {
-  if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
-    throw std::invalid_argument(
-        absl::StrCat("BatchedTimer::call_later: delay must be finite and "
-                     ">= 0, got ",
-                     absl::FormatDuration(delay)));
+BatchedTimerState::~BatchedTimerState() {
+  // Calls still filed (their loop timers were dropped with the loop). A
+  // reserved or running slot cannot exist here: its caller holds a ref.
+  for (auto& block : blocks_) {
+    for (uint32_t i = 0; i < kBlockSize; ++i) {
+      if (block[i].bucket != kNil) block[i].task.~Task();
+    }
   }
+}
+
+// Inlined into its one caller on the hot path.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedReservation BatchedTimerState::Reserve(absl::Duration delay) {
   // Whole nanoseconds in int64: absl::Duration arithmetic costs more than
   // the rest of call_later.
-  int64_t now_ns = CeilToNanoseconds(loop_.now());
-  int64_t delay_ns = CeilToNanoseconds(delay);
-  if (delay_ns > kMaxDeadlineNs || now_ns > kMaxDeadlineNs - delay_ns) {
-    throw std::invalid_argument(
-        absl::StrCat("BatchedTimer::call_later: delay too large: ",
-                     absl::FormatDuration(delay)));
+  const int64_t delay_ns = CeilToNanoseconds(delay);
+  if (delay < absl::ZeroDuration() || delay_ns > kMaxDeadlineNs) {
+    ThrowBadDelay(delay);
   }
-  int64_t deadline_ns = now_ns + delay_ns;
-  uint32_t b = (deadline_ns > cached_low_ns_ && deadline_ns <= cached_high_ns_)
-                   ? cached_bucket_
-                   : BucketFor(CeilDiv(deadline_ns, bucket_ns_), now_ns);
-
+  const int64_t now_ns = CeilToNanoseconds(loop_.now());
+  if (now_ns > kMaxDeadlineNs - delay_ns) ThrowBadDelay(delay);
   uint32_t index = free_slot_;
-  if (index != kNil) {
-    free_slot_ = slots_[index].next;
-  } else {
-    if (slots_.size() >= kNil) {
-      throw std::length_error("BatchedTimer: too many pending calls");
-    }
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
+  if (index == kNil) index = GrowSlab();
+  Slot& slot = At(index);
+  free_slot_ = slot.next;
+  return BatchedReservation{&slot.task, index, now_ns + delay_ns};
+}
+
+uint32_t BatchedTimerState::GrowSlab() {
+  if (blocks_.size() >= (kNil / kBlockSize) - 1) {
+    throw std::length_error("BatchedTimer: too many pending calls");
   }
-  Slot& slot = slots_[index];
-  slot.task = std::move(task);
+  const uint32_t first = static_cast<uint32_t>(blocks_.size()) * kBlockSize;
+  blocks_.push_back(std::make_unique<Slot[]>(kBlockSize));
+  Slot* block = blocks_.back().get();
+  for (uint32_t i = 0; i + 1 < kBlockSize; ++i) block[i].next = first + i + 1;
+  block[kBlockSize - 1].next = free_slot_;
+  free_slot_ = first;
+  return first;
+}
+
+// Inlined into its one caller on the hot path.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t BatchedTimerState::Commit(const BatchedReservation& reservation) {
+  const int64_t deadline_ns = reservation.deadline_ns;
+  const uint32_t index = reservation.slot;
+  const uint32_t b =
+      (deadline_ns > cached_low_ns_ && deadline_ns <= cached_high_ns_)
+          ? cached_bucket_
+          : NewBucketFor(reservation);
+  Slot& slot = At(index);
   slot.limit_ns = deadline_ns;
   slot.bucket = b;
   slot.next = kNil;
   Bucket& bucket = buckets_[b];
   slot.prev = bucket.tail;
   if (bucket.tail != kNil) {
-    slots_[bucket.tail].next = index;
+    At(bucket.tail).next = index;
   } else {
     bucket.head = index;
   }
   bucket.tail = index;
   ++bucket.count;
   ++pending_;
-  return BatchedCall(BatchedTimerRef(this), index, slot.generation,
-                     deadline_ns);
+  return slot.generation;
 }
 
-uint32_t BatchedTimerState::BucketFor(int64_t key, int64_t now_ns) {
+uint32_t BatchedTimerState::NewBucketFor(
+    const BatchedReservation& reservation) {
+  try {
+    return BucketFor(CeilDiv(reservation.deadline_ns, bucket_ns_));
+  } catch (...) {
+    DestroyAndFree(reservation.slot);
+    throw;
+  }
+}
+
+uint32_t BatchedTimerState::BucketFor(int64_t key) {
   auto [it, inserted] = by_key_.try_emplace(key, kNil);
   if (inserted) {
     uint32_t b = free_bucket_;
@@ -180,7 +258,8 @@ uint32_t BatchedTimerState::BucketFor(int64_t key, int64_t now_ns) {
     ++buckets_in_use_;
     Bucket& bucket = buckets_[b];
     bucket.key = key;
-    // key * bucket >= deadline >= now: never a negative delay.
+    // Read after the deadline was: later, so the timer never fires early.
+    const int64_t now_ns = CeilToNanoseconds(loop_.now());
     bucket.timer = loop_.call_later(
         absl::Nanoseconds(std::max<int64_t>(0, key * bucket_ns_ - now_ns)),
         BucketTask(b, /*first=*/true));
@@ -209,44 +288,50 @@ void BatchedTimerState::FreeBucket(uint32_t b) {
   --buckets_in_use_;
 }
 
-Task BatchedTimerState::Release(uint32_t index) {
-  Slot& slot = slots_[index];
+void BatchedTimerState::ForgetBucket(uint32_t b) {
+  Bucket& bucket = buckets_[b];
+  if (cached_bucket_ == b) ForgetCachedBucket();
+  by_key_.erase(bucket.key);
+  DelayedCall timer = std::move(bucket.timer);
+  FreeBucket(b);
+  timer.cancel();
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void BatchedTimerState::Detach(Slot& slot) {
   Bucket& bucket = buckets_[slot.bucket];
   if (slot.prev != kNil) {
-    slots_[slot.prev].next = slot.next;
+    At(slot.prev).next = slot.next;
   } else {
     bucket.head = slot.next;
   }
   if (slot.next != kNil) {
-    slots_[slot.next].prev = slot.prev;
+    At(slot.next).prev = slot.prev;
   } else {
     bucket.tail = slot.prev;
   }
   --bucket.count;
   --pending_;
-  Task task = std::move(slot.task);
   ++slot.generation;
   slot.bucket = kNil;
-  slot.prev = kNil;
-  slot.next = free_slot_;
-  free_slot_ = index;
-  return task;
 }
 
-bool BatchedTimerState::Cancel(uint32_t index, uint64_t generation) {
-  if (!Active(index, generation)) return false;
-  uint32_t b = slots_[index].bucket;
-  // Destroyed last: what the call captured may call back into this timer.
-  Task released = Release(index);
-  Bucket& bucket = buckets_[b];
-  if (bucket.count == 0 && !bucket.draining) {
-    // An empty bucket gives its loop timer back.
-    if (cached_bucket_ == b) ForgetCachedBucket();
-    by_key_.erase(bucket.key);
-    DelayedCall timer = std::move(bucket.timer);
-    FreeBucket(b);
-    timer.cancel();
-  }
+void BatchedTimerState::DestroyAndFree(uint32_t index) {
+  Slot& slot = At(index);
+  slot.task.~Task();
+  Free(index);
+}
+
+// Inlined into its one caller on the hot path.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool BatchedTimerState::Cancel(uint32_t index, uint64_t generation) {
+  Slot& slot = At(index);
+  if (slot.generation != generation) return false;
+  // Destroying the call may drop the last other reference to this timer.
+  BatchedTimerRef keep_alive(this);
+  const uint32_t b = slot.bucket;
+  Detach(slot);
+  if (buckets_[b].count == 0 && !buckets_[b].draining) ForgetBucket(b);
+  // Last: what the call captured may call back into this timer.
+  DestroyAndFree(index);
   return true;
 }
 
@@ -259,20 +344,27 @@ void BatchedTimerState::FireBucket(uint32_t b) {
       1, static_cast<int64_t>((bucket.count + chunk_size_ - 1) / chunk_size_));
   bucket.chunk_interval_ns = bucket_ns_ / chunks;
   int64_t limit = std::numeric_limits<int64_t>::max();
-  for (uint32_t i = bucket.tail; i != kNil; i = slots_[i].prev) {
-    limit = std::min(limit, slots_[i].limit_ns + bucket_ns_);
-    slots_[i].limit_ns = limit;
+  for (uint32_t i = bucket.tail; i != kNil; i = At(i).prev) {
+    limit = std::min(limit, At(i).limit_ns + bucket_ns_);
+    At(i).limit_ns = limit;
   }
   RunChunk(b);
 }
 
 void BatchedTimerState::RunChunk(uint32_t b) {
   for (int64_t i = 0; i < chunk_size_; ++i) {
-    uint32_t head = buckets_[b].head;
+    const uint32_t head = buckets_[b].head;
     if (head == kNil) break;
-    Task task = Release(head);
+    Slot& slot = At(head);
+    Detach(slot);
+    // Freed however the call ends; buckets_ may move while it runs.
+    struct Release {
+      BatchedTimerState* state;
+      uint32_t index;
+      ~Release() { state->DestroyAndFree(index); }
+    } release{this, head};
     try {
-      std::move(task)();
+      std::move(slot.task)();
     } catch (...) {
       buckets_[b].errors.push_back(create_failure());
     }
@@ -290,7 +382,7 @@ void BatchedTimerState::RunChunk(uint32_t b) {
   // call still waiting runs more than one bucket after its deadline.
   int64_t next_ns = std::min(
       bucket.key * bucket_ns_ + bucket.chunks_run * bucket.chunk_interval_ns,
-      slots_[bucket.head].limit_ns);
+      At(bucket.head).limit_ns);
   int64_t now_ns = CeilToNanoseconds(loop_.now());
   bucket.timer =
       loop_.call_later(absl::Nanoseconds(std::max<int64_t>(0, next_ns - now_ns)),
@@ -381,7 +473,25 @@ BatchedTimer::BatchedTimer(Loop& loop, double seconds_per_bucket,
     : BatchedTimer(loop, BucketFromSeconds(seconds_per_bucket), chunk_size) {}
 
 BatchedCall BatchedTimer::schedule(absl::Duration delay, Task task) {
-  return state_.get()->Schedule(delay, std::move(task));
+  internal::BatchedReservation reservation = Reserve(delay);
+  ::new (reservation.storage) Task(std::move(task));
+  return Commit(reservation);
+}
+
+internal::BatchedReservation BatchedTimer::Reserve(absl::Duration delay) {
+  return state_.get()->Reserve(delay);
+}
+
+BatchedCall BatchedTimer::Commit(
+    const internal::BatchedReservation& reservation) {
+  uint64_t generation = state_.get()->Commit(reservation);
+  return BatchedCall(state_, reservation.slot, generation,
+                     reservation.deadline_ns);
+}
+
+void BatchedTimer::Abandon(
+    const internal::BatchedReservation& reservation) noexcept {
+  state_.get()->Abandon(reservation.slot);
 }
 
 void BatchedTimer::set_error_handler(BatchedErrorHandler handler) {

@@ -36,9 +36,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -97,6 +99,13 @@ class BatchedTimerRef {
   BatchedTimerRefCount* ptr_ = nullptr;
 };
 
+// A slot taken by BatchedTimer::Reserve for a call not yet constructed.
+struct BatchedReservation {
+  void* storage;  // raw storage for the call's Task
+  uint32_t slot;
+  int64_t deadline_ns;
+};
+
 }  // namespace internal
 
 // What a bucket's failing calls are reported as, when no error handler is
@@ -132,7 +141,7 @@ class BatchedCall {
   absl::Duration when() const { return absl::Nanoseconds(when_ns_); }
 
  private:
-  friend class internal::BatchedTimerState;
+  friend class BatchedTimer;
   BatchedCall(internal::BatchedTimerRef state, uint32_t slot,
               uint64_t generation, int64_t when_ns)
       : state_(std::move(state)),
@@ -165,17 +174,26 @@ class BatchedTimer {
   // must be finite and >= 0, else std::invalid_argument.
   template <typename F, typename... Args>
   BatchedCall call_later(absl::Duration delay, F&& fn, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0 &&
-                  std::is_constructible_v<Task, F&&>) {
-      return schedule(delay, Task(std::forward<F>(fn)));
-    } else {
-      return schedule(
-          delay, Task([fn = std::forward<F>(fn),
-                       bound = std::make_tuple(
-                           std::forward<Args>(args)...)]() mutable {
-            std::apply(fn, std::move(bound));
-          }));
+    // The callable is built straight into its slot: no Task temporary to
+    // move from and destroy.
+    internal::BatchedReservation reservation = Reserve(delay);
+    try {
+      if constexpr (sizeof...(Args) == 0 &&
+                    std::is_constructible_v<Task, F&&>) {
+        ::new (reservation.storage) Task(std::forward<F>(fn));
+      } else {
+        ::new (reservation.storage)
+            Task([fn = std::forward<F>(fn),
+                  bound = std::make_tuple(
+                      std::forward<Args>(args)...)]() mutable {
+              std::apply(fn, std::move(bound));
+            });
+      }
+    } catch (...) {
+      Abandon(reservation);
+      throw;
     }
+    return Commit(reservation);
   }
   // As above with the delay in seconds, as txaio takes it.
   template <typename F, typename... Args>
@@ -202,6 +220,16 @@ class BatchedTimer {
   Loop& loop() const;
 
  private:
+  // call_later in two halves, so that the callable is constructed in place:
+  // Reserve checks `delay` (throwing as call_later documents), reads the
+  // clock and takes a slot whose Task the caller must construct at
+  // `storage`; Commit files that call under its bucket and returns its
+  // handle. Abandon gives back a reserved slot whose Task could not be
+  // constructed. Nothing else may happen to the slot in between.
+  internal::BatchedReservation Reserve(absl::Duration delay);
+  BatchedCall Commit(const internal::BatchedReservation& reservation);
+  void Abandon(const internal::BatchedReservation& reservation) noexcept;
+
   internal::BatchedTimerRef state_;
 };
 

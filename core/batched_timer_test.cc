@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "backends/manual/manual_loop.h"
@@ -184,6 +186,75 @@ TEST(BatchedTimerTest, CancelReleasesWhatTheCallCaptured) {
   EXPECT_EQ(captured.use_count(), 2);
   call.cancel();
   EXPECT_EQ(captured.use_count(), 1);
+}
+
+// Runs `on_destroy` when destroyed (calls are constructed and destroyed in
+// their slot, so this pins what may happen from inside that destruction).
+struct OnDestroy {
+  explicit OnDestroy(std::function<void()> f)
+      : on_destroy(std::make_shared<std::function<void()>>(std::move(f))) {}
+  ~OnDestroy() {
+    if (on_destroy && on_destroy.use_count() == 1) (*on_destroy)();
+  }
+  OnDestroy(const OnDestroy&) = default;
+  OnDestroy(OnDestroy&&) = default;
+  void operator()() const {}
+  std::shared_ptr<std::function<void()>> on_destroy;
+};
+
+TEST(BatchedTimerTest, CapturesDestroyedOnCancelMayScheduleAndCancel) {
+  ManualLoop loop;
+  BatchedTimer timer = make_batched_timer(loop, 0.1, 10);
+  int ran = 0;
+  BatchedCall other = timer.call_later(0.5, [&] { ran += 100; });
+  std::vector<BatchedCall> scheduled;
+  BatchedCall call = timer.call_later(0.1, OnDestroy([&] {
+    EXPECT_TRUE(other.cancel());
+    // Enough new calls to grow the slab while the slot is being destroyed.
+    for (int i = 0; i < 5000; ++i) {
+      scheduled.push_back(timer.call_later(0.2, [&] { ++ran; }));
+    }
+  }));
+  EXPECT_TRUE(call.cancel());
+  EXPECT_FALSE(call.active());
+  EXPECT_EQ(timer.pending(), 5000u);
+  for (const BatchedCall& c : scheduled) EXPECT_TRUE(c.active());
+  loop.advance(absl::Seconds(1));
+  EXPECT_EQ(ran, 5000);
+  EXPECT_EQ(timer.pending(), 0u);
+}
+
+TEST(BatchedTimerTest, CancelMayDropTheLastReferenceToTheTimer) {
+  ManualLoop loop;
+  auto owner = std::make_shared<std::pair<BatchedTimer, BatchedCall>>(
+      make_batched_timer(loop, 0.1, 10), BatchedCall());
+  std::weak_ptr<std::pair<BatchedTimer, BatchedCall>> weak = owner;
+  auto* raw = owner.get();
+  // The call owns the timer and its own handle; cancelling it destroys
+  // both (the emptied bucket's loop timer is given back first), so the
+  // timer's last reference goes while cancel() runs.
+  raw->second = raw->first.call_later(0.1, [owner = std::move(owner)] {});
+  EXPECT_TRUE(raw->second.cancel());
+  EXPECT_TRUE(weak.expired());
+  loop.run_until_idle();
+}
+
+TEST(BatchedTimerTest, ACallableThatFailsToConstructLeavesNoCall) {
+  ManualLoop loop;
+  BatchedTimer timer = make_batched_timer(loop, 0.1, 10);
+  struct ThrowsOnCopy {
+    ThrowsOnCopy() = default;
+    ThrowsOnCopy(const ThrowsOnCopy&) { throw std::runtime_error("copy"); }
+    void operator()() const {}
+  };
+  const ThrowsOnCopy fn;
+  EXPECT_THROW(timer.call_later(0.1, fn), std::runtime_error);
+  EXPECT_EQ(timer.pending(), 0u);
+  EXPECT_EQ(timer.loop_timers(), 0u);
+  int ran = 0;
+  BatchedCall call = timer.call_later(0.1, [&] { ++ran; });
+  loop.advance(absl::Seconds(1));
+  EXPECT_EQ(ran, 1);
 }
 
 TEST(BatchedTimerTest, HandlesAndTimerMayOutliveTheLoop) {

@@ -2,8 +2,8 @@
 
 The hot paths call into txaio-cpp's native module: the add_callbacks record
 is one native object (no closure), gather runs in native code over the
-children, and batched timers keep their buckets in a native structure with
-O(1) cancel.
+children, and batched timers are txaio-cpp's core BatchedTimer (O(1) cancel,
+one re-armed loop timer) running on the asyncio loop.
 """
 
 import asyncio

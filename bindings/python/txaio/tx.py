@@ -1,8 +1,8 @@
 """txaio on Twisted: futures are Deferreds, failures twisted Failures, timers
 IDelayedCalls on the reactor (txaio.config.loop, else the global reactor).
 
-Batched timers keep their buckets in txaio-cpp's native structure (O(1)
-cancel, one reactor call per bucket).
+Batched timers are txaio-cpp's core BatchedTimer (O(1) cancel, one re-armed
+reactor call) running on the reactor.
 """
 
 import io

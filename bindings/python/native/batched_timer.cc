@@ -290,7 +290,7 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   Core* core = CoreFor(t);
   if (core == nullptr) return nullptr;
 
-  Py_ssize_t has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
+  bool has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
   ArgBlock* block = nullptr;
   if (nargs > 2 || has_kw) {
     block = NewArgBlock(args + 2, nargs - 2, has_kw ? kwnames : nullptr);

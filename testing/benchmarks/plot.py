@@ -2,8 +2,9 @@
 """Plots Google Benchmark JSON output as horizontal bar charts.
 
 For each input file NAME.json it writes, into --out (default docs/img):
-  NAME_ns.png      CPU time per iteration (ns) of the benchmarks without a
-                   cpu_ms counter;
+  NAME_ns.png      CPU time per item (ns; per iteration when the benchmark
+                   counts no items) of the benchmarks without a cpu_ms
+                   counter;
   NAME_cpu_ms.png  the cpu_ms counter of those that report one (process CPU
                    time measured inside the benchmark).
 
@@ -29,6 +30,17 @@ _TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 def _label(run):
     name = run["name"]
     return name[3:] if name.startswith("BM_") else name
+
+
+def _ns_per_item(run):
+    """CPU ns per item when the benchmark counts items (batches of many
+    operations per iteration), else per iteration."""
+    cpu_ns = run["cpu_time"] * _TO_NS[run.get("time_unit", "ns")]
+    items = run.get("items_per_second")
+    if items:
+        # items_per_second is items over CPU time, so this is exact.
+        return 1e9 / items
+    return cpu_ns
 
 
 def _bar_chart(rows, xlabel, title, path):
@@ -65,11 +77,10 @@ def plot_file(path, out_dir):
     note = "%s, %s CPUs, load %s" % (
         context.get("date", "?"), context.get("num_cpus", "?"),
         ", ".join("%.1f" % x for x in context.get("load_avg", [])) or "?")
-    per_op = [(_label(r), r["cpu_time"] * _TO_NS[r.get("time_unit", "ns")])
-              for r in runs if "cpu_ms" not in r]
+    per_op = [(_label(r), _ns_per_item(r)) for r in runs if "cpu_ms" not in r]
     cpu_ms = [(_label(r), r["cpu_ms"]) for r in runs if "cpu_ms" in r]
     if per_op:
-        _bar_chart(per_op, "CPU time per operation (ns), lower is better",
+        _bar_chart(per_op, "CPU time per operation or item (ns), lower is better",
                    "%s\n(%s)" % (base, note),
                    os.path.join(out_dir, base + "_ns.png"))
     if cpu_ms:

@@ -14,6 +14,7 @@ packages=(
   libuv1-dev
   pybind11-dev
   python3-dev
+  python3-pip
   python3-pytest
   python3-twisted
   python3-txaio

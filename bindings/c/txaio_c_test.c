@@ -1315,6 +1315,10 @@ typedef struct {
   pthread_cond_t cond;
   int loop_running;
   int posted;
+  /* The worker's results, checked by the main thread after the join (the
+   * check counters are not thread-safe). */
+  txaio_status post_status;
+  txaio_status stop_status;
 } ThreadTest;
 
 static void stop_loop(void* state) { OK(txaio_loop_stop((txaio_loop*)state)); }
@@ -1328,11 +1332,12 @@ static void mark_posted(void* state) {
  * it is running, stops it from outside. */
 static void* worker(void* arg) {
   ThreadTest* t = (ThreadTest*)arg;
-  OK(txaio_loop_call_soon_threadsafe(t->loop, mark_posted, t, NULL));
+  t->post_status =
+      txaio_loop_call_soon_threadsafe(t->loop, mark_posted, t, NULL);
   pthread_mutex_lock(&t->mutex);
   while (!t->loop_running) pthread_cond_wait(&t->cond, &t->mutex);
   pthread_mutex_unlock(&t->mutex);
-  OK(txaio_loop_stop(t->loop));
+  t->stop_status = txaio_loop_stop(t->loop);
   return NULL;
 }
 
@@ -1381,12 +1386,16 @@ static void test_asio(void) {
   t.loop = loop;
   t.loop_running = 0;
   t.posted = 0;
+  t.post_status = TXAIO_ERR_INTERNAL;
+  t.stop_status = TXAIO_ERR_INTERNAL;
   pthread_mutex_init(&t.mutex, NULL);
   pthread_cond_init(&t.cond, NULL);
   OK(txaio_loop_call_soon(loop, signal_running, &t, NULL));
   CHECK(pthread_create(&thread, NULL, worker, &t) == 0);
   OK(txaio_loop_run(loop));
   CHECK(pthread_join(thread, NULL) == 0);
+  CHECK(t.post_status == TXAIO_OK);
+  CHECK(t.stop_status == TXAIO_OK);
   /* The posted call ran before the stop, or runs on the next turn. */
   OK(txaio_loop_run_until_idle(loop, NULL));
   CHECK(t.posted == 1);

@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "bindings/python/native/common.h"
+#include "structmember.h"
 
 namespace txaio_py {
 namespace {
@@ -14,6 +15,10 @@ PyObject* g_cancelled_error = nullptr;     // asyncio.CancelledError
 PyTypeObject* g_future_type = nullptr;     // asyncio.Future
 PyObject* g_asyncio_gather = nullptr;      // the fallback for non-futures
 PyObject* g_gathering_future = nullptr;    // asyncio.tasks._GatheringFuture
+PyObject* g_coroutine_types = nullptr;     // what asyncio.iscoroutine accepts
+PyObject* g_base_create_future = nullptr;  // BaseEventLoop.create_future
+PyObject* g_asyncio = nullptr;             // the asyncio module
+PyObject* g_loop_kwnames = nullptr;        // ("loop",)
 
 bool CheckSetup() {
   if (g_failed_future_type != nullptr) return true;
@@ -87,14 +92,9 @@ PyObject* AioCallbacksCall(PyObject* op, PyObject* const* args, size_t nargsf,
   Py_RETURN_NONE;
 }
 
-PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
-  PyObject *callback, *errback;
-  static const char* kwlist[] = {"callback", "errback", nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:AioCallbacks",
-                                   const_cast<char**>(kwlist), &callback,
-                                   &errback)) {
-    return nullptr;
-  }
+// A new AioCallbacks of `type` (ValueError if both are None).
+PyObject* NewAioCallbacks(PyTypeObject* type, PyObject* callback,
+                          PyObject* errback) {
   if (!CheckSetup()) return nullptr;
   if (callback == Py_None && errback == Py_None) {
     PyErr_SetString(PyExc_ValueError,
@@ -108,6 +108,17 @@ PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   self->vectorcall = AioCallbacksCall;
   PyObject_GC_Track(self);
   return reinterpret_cast<PyObject*>(self);
+}
+
+PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
+  PyObject *callback, *errback;
+  static const char* kwlist[] = {"callback", "errback", nullptr};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:AioCallbacks",
+                                   const_cast<char**>(kwlist), &callback,
+                                   &errback)) {
+    return nullptr;
+  }
+  return NewAioCallbacks(type, callback, errback);
 }
 
 int AioCallbacksTraverse(PyObject* op, visitproc visit, void* arg) {
@@ -224,6 +235,363 @@ PyTypeObject AioCancellerType = {
     .tp_traverse = AioCancellerTraverse,
     .tp_clear = AioCancellerClear,
     .tp_new = AioCancellerNew,
+};
+
+// ---------------------------------------------------------------------------
+// AioApi: the base of txaio.aio's API class, with the per-call hot methods
+// in native code so that txaio.create_future & co. are bound builtin
+// methods: no Python frame, no *args/**kwargs packing, no attribute chain.
+// Each does what txaio's Python method does, call for call on the loop and
+// the future; anything unusual (create_future with arguments) is handed to
+// the Python subclass.
+
+struct AioApi {
+  PyObject_HEAD
+  PyObject* config;  // txaio._Config: .loop is the loop, or None
+};
+
+// Binds vectorcall arguments to the parameters `names` (n of them, the
+// first `required` mandatory) as Python would for a plain function: out[i]
+// is a borrowed reference, or nullptr for an absent optional parameter.
+bool BindArgs(const char* fname, const char* const* names, int n,
+              int required, PyObject* const* args, Py_ssize_t nargs,
+              PyObject* kwnames, PyObject** out) {
+  if (nargs > n) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s() takes at most %d positional arguments (%zd given)",
+                 fname, n, nargs);
+    return false;
+  }
+  for (int i = 0; i < n; ++i) out[i] = i < nargs ? args[i] : nullptr;
+  Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
+    int i = 0;
+    while (i < n && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) ++i;
+    if (i == n) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s() got an unexpected keyword argument '%U'", fname, key);
+      return false;
+    }
+    if (out[i] != nullptr) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s() got multiple values for argument '%s'", fname,
+                   names[i]);
+      return false;
+    }
+    out[i] = args[nargs + k];
+  }
+  for (int i = 0; i < required; ++i) {
+    if (out[i] == nullptr) {
+      PyErr_Format(PyExc_TypeError,
+                   "%s() missing required argument '%s'", fname, names[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The loop to use (a new reference): config.loop if it is true, else
+// asyncio.get_event_loop(), looked up on each call as txaio does.
+PyObject* ApiLoop(AioApi* self) {
+  PyObject* loop = PyObject_GetAttr(self->config, S.loop);
+  if (loop == nullptr) return nullptr;
+  int set = PyObject_IsTrue(loop);
+  if (set != 0) {
+    if (set < 0) Py_CLEAR(loop);
+    return loop;
+  }
+  Py_DECREF(loop);
+  PyObject* get = PyObject_GetAttr(g_asyncio, S.get_event_loop);
+  if (get == nullptr) return nullptr;
+  loop = PyObject_CallNoArgs(get);
+  Py_DECREF(get);
+  return loop;
+}
+
+// loop.create_future(). For asyncio's own implementation, which is
+// `Future(loop=self)`, the future is built here without its Python frame.
+PyObject* LoopCreateFuture(PyObject* loop) {
+  PyObject* method = PyObject_GetAttr(loop, S.create_future);
+  if (method == nullptr) return nullptr;
+  PyObject* f;
+  if (PyMethod_Check(method) &&
+      PyMethod_GET_FUNCTION(method) == g_base_create_future) {
+    f = PyObject_Vectorcall(reinterpret_cast<PyObject*>(g_future_type), &loop,
+                            0, g_loop_kwnames);
+  } else {
+    f = PyObject_CallNoArgs(method);
+  }
+  Py_DECREF(method);
+  return f;
+}
+
+PyObject* ApiNewFuture(AioApi* self) {
+  PyObject* loop = ApiLoop(self);
+  if (loop == nullptr) return nullptr;
+  PyObject* f = LoopCreateFuture(loop);
+  Py_DECREF(loop);
+  return f;
+}
+
+// A new future on self's loop with `result` set.
+PyObject* ApiResolvedFuture(AioApi* self, PyObject* result) {
+  PyObject* f = ApiNewFuture(self);
+  if (f == nullptr) return nullptr;
+  PyObject* r = CallMethod1(f, S.set_result, result);
+  if (r == nullptr) {
+    Py_DECREF(f);
+    return nullptr;
+  }
+  Py_DECREF(r);
+  return f;
+}
+
+PyObject* ApiCreateFuture(PyObject* op, PyObject* const* args,
+                          size_t nargsf, PyObject* kwnames) {
+  auto* self = reinterpret_cast<AioApi*>(op);
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (nargs != 0 || kwnames != nullptr) {
+    // result=, error= or canceller=: the Python implementation.
+    Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject** full = static_cast<PyObject**>(
+        PyMem_Malloc((1 + nargs + nkw) * sizeof(PyObject*)));
+    if (full == nullptr) return PyErr_NoMemory();
+    full[0] = op;
+    for (Py_ssize_t i = 0; i < nargs + nkw; ++i) full[1 + i] = args[i];
+    PyObject* r = PyObject_VectorcallMethod(S.create_future_full, full,
+                                            1 + nargs, kwnames);
+    PyMem_Free(full);
+    return r;
+  }
+  return ApiNewFuture(self);
+}
+
+PyObject* ApiCreateFutureSuccess(PyObject* op, PyObject* const* args,
+                                 size_t nargsf, PyObject* kwnames) {
+  static const char* const kNames[] = {"result"};
+  PyObject* result;
+  if (!BindArgs("create_future_success", kNames, 1, 1, args,
+                PyVectorcall_NARGS(nargsf), kwnames, &result)) {
+    return nullptr;
+  }
+  return ApiResolvedFuture(reinterpret_cast<AioApi*>(op), result);
+}
+
+PyObject* ApiResolve(PyObject*, PyObject* const* args, size_t nargsf,
+                     PyObject* kwnames) {
+  static const char* const kNames[] = {"future", "result"};
+  PyObject* a[2];
+  if (!BindArgs("resolve", kNames, 2, 1, args, PyVectorcall_NARGS(nargsf),
+                kwnames, a)) {
+    return nullptr;
+  }
+  PyObject* r = CallMethod1(a[0], S.set_result, a[1] ? a[1] : Py_None);
+  if (r == nullptr) return nullptr;
+  Py_DECREF(r);
+  Py_RETURN_NONE;
+}
+
+PyObject* ApiIsCalled(PyObject*, PyObject* const* args, size_t nargsf,
+                      PyObject* kwnames) {
+  static const char* const kNames[] = {"future"};
+  PyObject* future;
+  if (!BindArgs("is_called", kNames, 1, 1, args, PyVectorcall_NARGS(nargsf),
+                kwnames, &future)) {
+    return nullptr;
+  }
+  return CallMethod0(future, S.done);
+}
+
+PyObject* ApiAddCallbacks(PyObject*, PyObject* const* args, size_t nargsf,
+                          PyObject* kwnames) {
+  static const char* const kNames[] = {"future", "callback", "errback"};
+  PyObject* a[3];
+  if (!BindArgs("add_callbacks", kNames, 3, 3, args,
+                PyVectorcall_NARGS(nargsf), kwnames, a)) {
+    return nullptr;
+  }
+  PyObject* record = NewAioCallbacks(&AioCallbacksType, a[1], a[2]);
+  if (record == nullptr) return nullptr;
+  PyObject* r = CallMethod1(a[0], S.add_done_callback, record);
+  Py_DECREF(record);
+  return r;
+}
+
+// fun(*args, **kwargs) for as_future(fun, *args, **kwargs): the arguments
+// after `fun` are passed on as they came, without packing them.
+PyObject* CallAsFutureFun(PyObject* const* args, Py_ssize_t nargs,
+                          PyObject* kwnames, PyObject** fun) {
+  if (nargs > 0) {
+    *fun = args[0];
+    return PyObject_Vectorcall(args[0], args + 1, nargs - 1, kwnames);
+  }
+  // as_future(fun=f, ...): take `fun` out of the keywords.
+  PyObject* kwargs = PyDict_New();
+  if (kwargs == nullptr) return nullptr;
+  Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, k), args[k]) < 0) {
+      Py_DECREF(kwargs);
+      return nullptr;
+    }
+  }
+  PyObject* f = PyDict_GetItemString(kwargs, "fun");  // borrowed
+  if (f == nullptr) {
+    Py_DECREF(kwargs);
+    PyErr_SetString(PyExc_TypeError,
+                    "as_future() missing required argument 'fun'");
+    return nullptr;
+  }
+  Py_INCREF(f);
+  PyDict_DelItemString(kwargs, "fun");
+  *fun = f;  // kept alive by the caller's keyword arguments
+  Py_DECREF(f);
+  PyObject* empty = PyTuple_New(0);
+  PyObject* r = empty ? PyObject_Call(f, empty, kwargs) : nullptr;
+  Py_XDECREF(empty);
+  Py_DECREF(kwargs);
+  return r;
+}
+
+PyObject* ApiAsFuture(PyObject* op, PyObject* const* args, size_t nargsf,
+                      PyObject* kwnames) {
+  auto* self = reinterpret_cast<AioApi*>(op);
+  if (!CheckSetup()) return nullptr;
+  PyObject* fun = nullptr;
+  PyObject* res =
+      CallAsFutureFun(args, PyVectorcall_NARGS(nargsf), kwnames, &fun);
+  if (res == nullptr) {
+    if (fun == nullptr || !PyErr_ExceptionMatches(PyExc_Exception)) {
+      return nullptr;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != nullptr) PyException_SetTraceback(value, tb);
+    // A failure to make the future replaces fun's error, as in txaio.
+    PyObject* f = ApiNewFuture(self);
+    PyObject* r = f ? CallMethod1(f, S.set_exception, value) : nullptr;
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (r == nullptr) {
+      Py_XDECREF(f);
+      return nullptr;
+    }
+    Py_DECREF(r);
+    return f;
+  }
+  int is = PyObject_IsInstance(res, reinterpret_cast<PyObject*>(g_future_type));
+  if (is != 0) {
+    if (is < 0) Py_CLEAR(res);
+    return res;
+  }
+  is = PyObject_IsInstance(res, g_coroutine_types);
+  if (is != 0) {
+    PyObject* task = nullptr;
+    if (is > 0) {
+      PyObject* loop = ApiLoop(self);
+      if (loop != nullptr) {
+        task = CallMethod1(loop, S.create_task, res);
+        Py_DECREF(loop);
+      }
+    }
+    Py_DECREF(res);
+    return task;
+  }
+  if (PyAsyncGen_CheckExact(res)) {
+    Py_DECREF(res);
+    PyErr_Format(PyExc_RuntimeError,
+                 "as_future() received an async generator function; does "
+                 "'%S' use 'yield' when you meant 'await'?",
+                 fun);
+    return nullptr;
+  }
+  PyObject* f = ApiResolvedFuture(self, res);
+  Py_DECREF(res);
+  return f;
+}
+
+PyObject* AioApiNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
+  PyObject* config;
+  static const char* kwlist[] = {"config", nullptr};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:AioApi",
+                                   const_cast<char**>(kwlist), &config)) {
+    return nullptr;
+  }
+  PyObject* op = type->tp_alloc(type, 0);
+  if (op == nullptr) return nullptr;
+  reinterpret_cast<AioApi*>(op)->config = Py_NewRef(config);
+  return op;
+}
+
+int AioApiTraverse(PyObject* op, visitproc visit, void* arg) {
+  Py_VISIT(reinterpret_cast<AioApi*>(op)->config);
+  Py_VISIT(Py_TYPE(op));  // heap subclasses own a reference to their type
+  return 0;
+}
+
+int AioApiClear(PyObject* op) {
+  Py_CLEAR(reinterpret_cast<AioApi*>(op)->config);
+  return 0;
+}
+
+void AioApiDealloc(PyObject* op) {
+  PyTypeObject* type = Py_TYPE(op);
+  PyObject_GC_UnTrack(op);
+  AioApiClear(op);
+  type->tp_free(op);
+  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) Py_DECREF(type);
+}
+
+#define TXAIO_API_METHOD(name, fn, doc)                                   \
+  {                                                                       \
+    name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn)), \
+        METH_FASTCALL | METH_KEYWORDS, doc                                \
+  }
+
+PyMethodDef kAioApiMethods[] = {
+    TXAIO_API_METHOD("create_future", ApiCreateFuture,
+                     "create_future(result=, error=, canceller=): a new "
+                     "future on the loop."),
+    TXAIO_API_METHOD("create_future_success", ApiCreateFutureSuccess,
+                     "create_future_success(result): a future resolved "
+                     "with result."),
+    TXAIO_API_METHOD("as_future", ApiAsFuture,
+                     "as_future(fun, *args, **kwargs): fun's result as a "
+                     "future (a coroutine becomes a Task)."),
+    TXAIO_API_METHOD("resolve", ApiResolve,
+                     "resolve(future, result=None): sets the result."),
+    TXAIO_API_METHOD("is_called", ApiIsCalled,
+                     "is_called(future): whether the future is done."),
+    TXAIO_API_METHOD("add_callbacks", ApiAddCallbacks,
+                     "add_callbacks(future, callback, errback): adds a "
+                     "callback and/or an errback (not both None)."),
+    {nullptr, nullptr, 0, nullptr},
+};
+
+#undef TXAIO_API_METHOD
+
+PyMemberDef kAioApiMembers[] = {
+    {"_config", T_OBJECT_EX, offsetof(AioApi, config), READONLY,
+     "the configuration (its .loop) this API uses"},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyTypeObject AioApiType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.AioApi",
+    .tp_basicsize = sizeof(AioApi),
+    .tp_dealloc = AioApiDealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
+                Py_TPFLAGS_BASETYPE,
+    .tp_doc = "AioApi(config): the native methods of txaio's asyncio API.",
+    .tp_traverse = AioApiTraverse,
+    .tp_clear = AioApiClear,
+    .tp_methods = kAioApiMethods,
+    .tp_members = kAioApiMembers,
+    .tp_new = AioApiNew,
 };
 
 // ---------------------------------------------------------------------------
@@ -507,11 +875,16 @@ error:
 }
 
 PyObject* AioSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 5 || !PyType_Check(args[2])) {
+  if (nargs != 8 || !PyType_Check(args[2]) || !PyModule_Check(args[7])) {
     PyErr_SetString(PyExc_TypeError,
                     "aio_setup(FailedFuture, CancelledError, Future, gather, "
-                    "_GatheringFuture)");
+                    "_GatheringFuture, coroutine types, "
+                    "BaseEventLoop.create_future, asyncio)");
     return nullptr;
+  }
+  if (g_loop_kwnames == nullptr) {
+    g_loop_kwnames = PyTuple_Pack(1, S.loop);
+    if (g_loop_kwnames == nullptr) return nullptr;
   }
   Py_XSETREF(g_failed_future_type, Py_NewRef(args[0]));
   Py_XSETREF(g_cancelled_error, Py_NewRef(args[1]));
@@ -519,6 +892,9 @@ PyObject* AioSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
              reinterpret_cast<PyTypeObject*>(Py_NewRef(args[2])));
   Py_XSETREF(g_asyncio_gather, Py_NewRef(args[3]));
   Py_XSETREF(g_gathering_future, Py_NewRef(args[4]));
+  Py_XSETREF(g_coroutine_types, Py_NewRef(args[5]));
+  Py_XSETREF(g_base_create_future, Py_NewRef(args[6]));
+  Py_XSETREF(g_asyncio, Py_NewRef(args[7]));
   Py_RETURN_NONE;
 }
 
@@ -527,7 +903,8 @@ PyMethodDef kAioFunctions[] = {
      "aio_gather(futures, consume): txaio.gather under asyncio."},
     {"aio_setup", reinterpret_cast<PyCFunction>(AioSetup), METH_FASTCALL,
      "aio_setup(FailedFuture, CancelledError, Future, gather, "
-     "_GatheringFuture): called once by txaio.aio."},
+     "_GatheringFuture, coroutine types, BaseEventLoop.create_future, "
+     "asyncio): called once by txaio.aio."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -535,10 +912,11 @@ PyMethodDef kAioFunctions[] = {
 
 bool AddAioTypes(PyObject* module) {
   for (PyTypeObject* type : {&AioCallbacksType, &AioCancellerType,
-                             &GatherType}) {
+                             &AioApiType, &GatherType}) {
     if (PyType_Ready(type) < 0) return false;
   }
   if (PyModule_AddType(module, &AioCallbacksType) < 0 ||
+      PyModule_AddType(module, &AioApiType) < 0 ||
       PyModule_AddType(module, &AioCancellerType) < 0) {
     return false;
   }

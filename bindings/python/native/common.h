@@ -52,6 +52,10 @@ struct Strings {
   PyObject* encode;
   PyObject* utf8;
   PyObject* return_exceptions;
+  PyObject* create_future;
+  PyObject* create_future_full;
+  PyObject* create_task;
+  PyObject* get_event_loop;
 };
 extern Strings S;
 

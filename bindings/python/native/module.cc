@@ -52,6 +52,10 @@ bool InitStrings() {
       {&S.encode, "encode"},
       {&S.utf8, "utf8"},
       {&S.return_exceptions, "return_exceptions"},
+      {&S.create_future, "create_future"},
+      {&S.create_future_full, "_create_future"},
+      {&S.create_task, "create_task"},
+      {&S.get_event_loop, "get_event_loop"},
   };
   for (const Entry& e : entries) {
     *e.slot = PyUnicode_InternFromString(e.text);

@@ -64,7 +64,9 @@ class FailedFuture(IFailedFuture):
 
 
 _core.aio_setup(FailedFuture, asyncio.CancelledError, asyncio.Future,
-                asyncio.gather, asyncio.tasks._GatheringFuture)
+                asyncio.gather, asyncio.tasks._GatheringFuture,
+                asyncio.coroutines._COROUTINE_TYPES,
+                asyncio.BaseEventLoop.create_future, asyncio)
 
 
 class _TxaioFileHandler(logging.Handler):
@@ -116,14 +118,16 @@ def start_logging(out=_stdout, level='info'):
 _unspecified = object()
 
 
-class _AsyncioApi(object):
-    """The txaio API bound to one configuration (see with_config)."""
+class _AsyncioApi(_core.AioApi):
+    """The txaio API bound to one configuration (see with_config).
+
+    The per-call hot methods come from the native base: create_future
+    (without arguments), create_future_success, as_future, resolve,
+    is_called and add_callbacks; create_future with arguments lands in
+    _create_future."""
 
     using_twisted = False
     using_asyncio = True
-
-    def __init__(self, config):
-        self._config = config
 
     @property
     def _loop(self):
@@ -150,8 +154,8 @@ class _AsyncioApi(object):
         except Exception:
             return "Failed to format failure traceback for '{0}'".format(fail)
 
-    def create_future(self, result=_unspecified, error=_unspecified,
-                      canceller=_unspecified):
+    def _create_future(self, result=_unspecified, error=_unspecified,
+                       canceller=_unspecified):
         if result is not _unspecified and error is not _unspecified:
             raise ValueError("Cannot have both result and error.")
         f = (self._config.loop or get_event_loop()).create_future()
@@ -165,33 +169,9 @@ class _AsyncioApi(object):
             f.add_done_callback(_core.AioCanceller(canceller))
         return f
 
-    def create_future_success(self, result):
-        f = (self._config.loop or get_event_loop()).create_future()
-        f.set_result(result)
-        return f
-
     def create_future_error(self, error=None):
         f = (self._config.loop or get_event_loop()).create_future()
         self.reject(f, error)
-        return f
-
-    def as_future(self, fun, *args, **kwargs):
-        try:
-            res = fun(*args, **kwargs)
-        except Exception:
-            f = (self._config.loop or get_event_loop()).create_future()
-            f.set_exception(sys.exc_info()[1])
-            return f
-        if isinstance(res, Future):
-            return res
-        if iscoroutine(res):
-            return (self._config.loop or get_event_loop()).create_task(res)
-        if isinstance(res, AsyncGeneratorType):
-            raise RuntimeError(
-                "as_future() received an async generator function; does "
-                "'{}' use 'yield' when you meant 'await'?".format(str(fun)))
-        f = (self._config.loop or get_event_loop()).create_future()
-        f.set_result(res)
         return f
 
     def is_future(self, obj):
@@ -209,12 +189,6 @@ class _AsyncioApi(object):
         `bucket_seconds` and run `chunk_size` at a time."""
         return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
                                   get_event_loop, False)
-
-    def is_called(self, future):
-        return future.done()
-
-    def resolve(self, future, result=None):
-        future.set_result(result)
 
     def reject(self, future, error=None):
         if error is None:
@@ -235,11 +209,6 @@ class _AsyncioApi(object):
         if exception:
             return FailedFuture(type(exception), exception, None)
         return FailedFuture(*sys.exc_info())
-
-    def add_callbacks(self, future, callback, errback):
-        """Adds callback and/or errback (not both None: ValueError). Neither
-        is chained: each sees the future's own value or failure."""
-        return future.add_done_callback(_core.AioCallbacks(callback, errback))
 
     def gather(self, futures, consume_exceptions=True):
         """A future for the list of results of `futures` (exceptions

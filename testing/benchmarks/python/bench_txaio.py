@@ -8,7 +8,8 @@ microseconds per operation as JSON. The driver prints both figures and the
 speed-up (upstream time / our time; > 1 means ours is faster).
 
   /usr/bin/python3 testing/benchmarks/python/bench_txaio.py \
-      --ours bazel-bin/bindings/python [--quick] [--json out.json]
+      --ours bazel-bin/bindings/python [--quick] [--json out.json] \
+      [--frameworks asyncio,twisted] [--only NAME[,NAME...]]
 """
 
 import argparse
@@ -32,7 +33,7 @@ def _best(fn, number, repeat):
     return best
 
 
-def _child(framework, quick):
+def _child(framework, quick, only):
     import gc
     import random
     import txaio
@@ -62,6 +63,8 @@ def _child(framework, quick):
             pass
 
     def bench(name, fn, number, per=1):
+        if only and name not in only:
+            return
         results[name] = _best(fn, number, repeat) / per * 1e6
 
     # gather over 1000 futures that are already resolved.
@@ -107,7 +110,8 @@ def _child(framework, quick):
             dt = batched_cancel(1) / 10000
             best = dt if best is None or dt < best else best
         return best * 1e6
-    results['batched_cancel_10k_pending'] = timed_cancel()
+    if not only or 'batched_cancel_10k_pending' in only:
+        results['batched_cancel_10k_pending'] = timed_cancel()
 
     def batched_call_later(k):
         calls = [timer.call_later(5.0, noop) for _ in range(k)]
@@ -233,7 +237,7 @@ def _child(framework, quick):
     return results
 
 
-def _run_child(impl, framework, ours_dir, quick):
+def _run_child(impl, framework, ours_dir, quick, only):
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)
     if impl == 'ours':
@@ -241,6 +245,8 @@ def _run_child(impl, framework, ours_dir, quick):
     cmd = [sys.executable, os.path.abspath(__file__), '--child', framework]
     if quick:
         cmd.append('--quick')
+    if only:
+        cmd += ['--only', only]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True,
                          text=True).stdout
     res = json.loads(out.strip().splitlines()[-1])
@@ -257,18 +263,23 @@ def main():
     p.add_argument('--quick', action='store_true')
     p.add_argument('--json')
     p.add_argument('--frameworks', default='asyncio,twisted')
+    p.add_argument('--only', default='',
+                   help='comma-separated benchmark names to run (all if empty)')
     args = p.parse_args()
     if args.child:
         # Twisted's start_logging redirects sys.stdout into the log.
-        sys.__stdout__.write(json.dumps(_child(args.child, args.quick)) + '\n')
+        sys.__stdout__.write(json.dumps(_child(
+            args.child, args.quick, set(filter(None, args.only.split(','))))) + '\n')
         sys.__stdout__.flush()
         return
     if not args.ours:
         raise SystemExit('--ours DIR is required')
     report = {}
     for framework in args.frameworks.split(','):
-        up = _run_child('upstream', framework, args.ours, args.quick)
-        ours = _run_child('ours', framework, args.ours, args.quick)
+        up = _run_child('upstream', framework, args.ours, args.quick,
+                        args.only)
+        ours = _run_child('ours', framework, args.ours, args.quick,
+                          args.only)
         report[framework] = {'upstream': up, 'ours': ours}
         print('\n## {} (us per operation; speed-up = upstream / ours)\n'
               .format(framework))

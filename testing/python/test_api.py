@@ -443,6 +443,74 @@ def test_with_config(fw):
             txaio.with_config(loop=object())
 
 
+def test_with_config_objects_release_their_class(fw):
+    # Each API object holds one reference on its class and must give back
+    # exactly that one (a native base once released it twice).
+    cls = type(txaio.with_config(loop=txaio.config.loop))
+    gc.collect()
+    before = sys.getrefcount(cls)
+    apis = [txaio.with_config(loop=txaio.config.loop) for _ in range(100)]
+    assert sys.getrefcount(cls) >= before + 100
+    del apis
+    gc.collect()
+    assert sys.getrefcount(cls) == before
+
+
+def test_hot_functions_take_keyword_arguments(fw):
+    # Upstream's parameter names, by keyword.
+    f = txaio.create_future_success(result=2)
+    assert fw.result(f) == 2
+    got = []
+    g = txaio.create_future()
+    txaio.add_callbacks(future=g, callback=got.append, errback=None)
+    assert not txaio.is_called(future=g)
+    txaio.resolve(future=g, result=7)
+    fw.settle()
+    assert got == [7] and txaio.is_called(g)
+    assert fw.result(txaio.as_future(fun=lambda x: x + 1, x=1)) == 2
+    h = txaio.create_future()
+    txaio.resolve(h)
+    assert fw.result(h) is None
+    with pytest.raises(TypeError):
+        txaio.resolve()
+    with pytest.raises(TypeError):
+        txaio.resolve(h, 1, 2)
+    with pytest.raises(TypeError):
+        txaio.create_future_success(1, bogus=2)
+    with pytest.raises(TypeError):
+        txaio.add_callbacks(h, None)
+    with pytest.raises(TypeError):
+        txaio.as_future()
+
+
+def test_as_future_lets_base_exceptions_through(fw):
+    if FRAMEWORK == 'twisted':
+        pytest.skip("maybeDeferred's own rules apply on Twisted")
+
+    def interrupt():
+        raise KeyboardInterrupt()
+    with pytest.raises(KeyboardInterrupt):
+        txaio.as_future(interrupt)
+
+
+def test_futures_come_from_the_loops_create_future(fw):
+    if FRAMEWORK == 'twisted':
+        pytest.skip('asyncio loops only')
+    made = []
+    loop = fw.loop
+
+    def create_future():
+        f = type(loop).create_future(loop)
+        made.append(f)
+        return f
+    with mock.patch.object(loop, 'create_future', create_future):
+        a = txaio.create_future()
+        b = txaio.create_future_success(1)
+        c = txaio.as_future(lambda: 2)
+    assert made == [a, b, c]
+    assert fw.result(c) == 2
+
+
 def test_replace_loop(fw):
     from txaio.testutil import replace_loop
     orig = txaio.config.loop

@@ -526,9 +526,11 @@ PyObject* AioApiNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return op;
 }
 
+// A heap subclass's own slots (subtype_traverse/subtype_dealloc) visit and
+// release the reference each instance holds on its class, since this base
+// is a static type; doing it here too would free the class early.
 int AioApiTraverse(PyObject* op, visitproc visit, void* arg) {
   Py_VISIT(reinterpret_cast<AioApi*>(op)->config);
-  Py_VISIT(Py_TYPE(op));  // heap subclasses own a reference to their type
   return 0;
 }
 
@@ -538,11 +540,9 @@ int AioApiClear(PyObject* op) {
 }
 
 void AioApiDealloc(PyObject* op) {
-  PyTypeObject* type = Py_TYPE(op);
   PyObject_GC_UnTrack(op);
   AioApiClear(op);
-  type->tp_free(op);
-  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) Py_DECREF(type);
+  Py_TYPE(op)->tp_free(op);
 }
 
 #define TXAIO_API_METHOD(name, fn, doc)                                   \

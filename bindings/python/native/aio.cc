@@ -311,14 +311,18 @@ PyObject* ApiLoop(AioApi* self) {
 
 // loop.create_future(). For asyncio's own implementation, which is
 // `Future(loop=self)`, the future is built here without its Python frame.
+// The lookup is the interpreter's own for `loop.create_future()` (no bound
+// method object; an attribute set on the loop instance still wins).
 PyObject* LoopCreateFuture(PyObject* loop) {
-  PyObject* method = PyObject_GetAttr(loop, S.create_future);
+  PyObject* method = nullptr;
+  int unbound = _PyObject_GetMethod(loop, S.create_future, &method);
   if (method == nullptr) return nullptr;
   PyObject* f;
-  if (PyMethod_Check(method) &&
-      PyMethod_GET_FUNCTION(method) == g_base_create_future) {
+  if (unbound && method == g_base_create_future) {
     f = PyObject_Vectorcall(reinterpret_cast<PyObject*>(g_future_type), &loop,
                             0, g_loop_kwnames);
+  } else if (unbound) {
+    f = PyObject_CallOneArg(method, loop);
   } else {
     f = PyObject_CallNoArgs(method);
   }

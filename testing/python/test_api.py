@@ -602,6 +602,32 @@ print("OK", txaio.__file__)
     assert UPSTREAM_DIR not in out.stdout
 
 
+def test_native_api_before_asyncio_setup_subprocess():
+    # The extension's AioApi used before txaio.aio has set it up: a clear
+    # error, never a crash.
+    code = """
+import txaio
+from txaio import _txaio_core as core
+class Config:
+    loop = None
+api = core.AioApi(Config())
+for call in (api.create_future, lambda: api.create_future_success(1),
+             lambda: api.as_future(int)):
+    try:
+        call()
+    except RuntimeError as e:
+        assert "not initialised" in str(e), e
+    else:
+        raise AssertionError(call)
+print("OK")
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, '-c', code], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('OK')
+
+
 def test_heartbeat_example(fw):
     from txaio import _txaio_core as core
     loop = core.PyLoop(txaio.config.loop, FRAMEWORK == 'twisted')

@@ -294,6 +294,7 @@ bool BindArgs(const char* fname, const char* const* names, int n,
 // The loop to use (a new reference): config.loop if it is true, else
 // asyncio.get_event_loop(), looked up on each call as txaio does.
 PyObject* ApiLoop(AioApi* self) {
+  if (!CheckSetup()) return nullptr;
   PyObject* loop = PyObject_GetAttr(self->config, S.loop);
   if (loop == nullptr) return nullptr;
   int set = PyObject_IsTrue(loop);

@@ -16,7 +16,6 @@ from asyncio import Future, iscoroutine, get_event_loop
 from datetime import datetime
 from functools import partial
 from time import time_ns, perf_counter_ns  # noqa: F401
-from types import AsyncGeneratorType
 
 from txaio import _Config
 from txaio import _logging

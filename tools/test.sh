@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: every test, then the conformance suite and the C ABI
-# under ASan+UBSan and under TSan, then the consumer examples. Installs what
-# is missing first. Ends with `N passed, M failed`.
+# The whole test suite: every test, then the tests tagged "asan"/"tsan" (the
+# conformance suite, the core's unit tests, the C ABI) under ASan+UBSan and
+# under TSan, the Python suites against an ASan build of the extension, then
+# the consumer examples. Installs what is missing first. Ends with
+# `N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,20 +27,34 @@ for config in asan tsan; do
   fi
 done
 
-# Consumers of an installed or depended-on txaio (issue 6), when present.
 extra_passed=0
 extra_failed=0
+
+# The Python suites against an ASan+UBSan build of the native extension.
+echo "=== tools/python_asan.sh ==="
+if tools/python_asan.sh; then
+  echo "PASS python-asan"
+  extra_passed=$((extra_passed + 1))
+else
+  echo "FAIL python-asan"
+  extra_failed=$((extra_failed + 1))
+  status=1
+fi
+
+# Consumers of an installed or depended-on txaio (issue 6).
 if [ -x tools/check_consumers.sh ]; then
   echo "=== tools/check_consumers.sh ==="
   consumers_log=$(mktemp)
   tools/check_consumers.sh 2>&1 | tee "$consumers_log"
   consumers_status=${PIPESTATUS[0]}
-  extra_passed=$(grep -c '^PASS ' "$consumers_log")
-  extra_failed=$(grep -c '^FAIL ' "$consumers_log")
+  consumers_passed=$(grep -c '^PASS ' "$consumers_log")
+  consumers_failed=$(grep -c '^FAIL ' "$consumers_log")
   if [ "$consumers_status" -ne 0 ]; then
     status=1
-    [ "$extra_failed" -gt 0 ] || extra_failed=1
+    [ "$consumers_failed" -gt 0 ] || consumers_failed=1
   fi
+  extra_passed=$((extra_passed + consumers_passed))
+  extra_failed=$((extra_failed + consumers_failed))
 fi
 
 summary=$(/usr/bin/python3 tools/summarize_tests.py "$events_dir"/*.json)

@@ -24,6 +24,7 @@ packages=(
   swig
   pkg-config
   cmake
+  make
   binutils
 )
 

@@ -7,6 +7,7 @@ first with use_asyncio() or use_twisted(); until then every call fails with
 txaio's usage error, except time_ns(), perf_counter_ns() and make_logger().
 """
 
+import importlib
 from txaio._version import __version__
 from txaio.interfaces import IFailedFuture, ILogger  # noqa: F401
 
@@ -71,30 +72,24 @@ _explicit_framework = None
 
 def use_twisted():
     """Selects Twisted; RuntimeError if asyncio was selected already."""
-    global _explicit_framework
-    if _explicit_framework is not None and _explicit_framework != 'twisted':
-        raise RuntimeError(
-            "Explicitly using '{}' already".format(_explicit_framework))
-    _explicit_framework = 'twisted'
-    from txaio import tx
-    _use_framework(tx)
-    import txaio
-    txaio.using_twisted = True
-    txaio.using_asyncio = False
+    _select_framework('twisted', 'txaio.tx')
 
 
 def use_asyncio():
     """Selects asyncio; RuntimeError if Twisted was selected already."""
+    _select_framework('asyncio', 'txaio.aio')
+
+
+def _select_framework(name, module_name):
     global _explicit_framework
-    if _explicit_framework is not None and _explicit_framework != 'asyncio':
+    if _explicit_framework is not None and _explicit_framework != name:
         raise RuntimeError(
             "Explicitly using '{}' already".format(_explicit_framework))
-    _explicit_framework = 'asyncio'
-    from txaio import aio
-    _use_framework(aio)
+    _explicit_framework = name
+    _use_framework(importlib.import_module(module_name))
     import txaio
-    txaio.using_twisted = False
-    txaio.using_asyncio = True
+    txaio.using_twisted = name == 'twisted'
+    txaio.using_asyncio = name == 'asyncio'
 
 
 def _use_framework(module):

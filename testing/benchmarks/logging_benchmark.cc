@@ -65,10 +65,11 @@ void BM_LogEnabled_MemorySink(benchmark::State& state) {
 }
 BENCHMARK(BM_LogEnabled_MemorySink);
 
-void BM_LogEnabled_TextWriterToStringStream(benchmark::State& state) {
+// An enabled log call through a writer made by `make_writer(stream)`.
+template <typename MakeWriter>
+void LogToStringStream(benchmark::State& state, MakeWriter make_writer) {
   std::ostringstream out;
-  txaio::LogObserverId id =
-      txaio::add_log_observer(txaio::make_text_log_writer(out));
+  txaio::LogObserverId id = txaio::add_log_observer(make_writer(out));
   txaio::Logger log = txaio::make_logger("bench", txaio::LogLevel::kInfo);
   int64_t i = 0;
   std::string peer = "tcp4:127.0.0.1:5000";
@@ -79,21 +80,18 @@ void BM_LogEnabled_TextWriterToStringStream(benchmark::State& state) {
   }
   txaio::remove_log_observer(id);
 }
+
+void BM_LogEnabled_TextWriterToStringStream(benchmark::State& state) {
+  LogToStringStream(state, [](std::ostream& out) {
+    return txaio::make_text_log_writer(out);
+  });
+}
 BENCHMARK(BM_LogEnabled_TextWriterToStringStream);
 
 void BM_LogEnabled_JsonWriterToStringStream(benchmark::State& state) {
-  std::ostringstream out;
-  txaio::LogObserverId id =
-      txaio::add_log_observer(txaio::make_json_log_writer(out));
-  txaio::Logger log = txaio::make_logger("bench", txaio::LogLevel::kInfo);
-  int64_t i = 0;
-  std::string peer = "tcp4:127.0.0.1:5000";
-  for (auto _ : state) {
-    TXAIO_LOG_INFO(log, "Got '{result}' from {peer}", "result"_f = ++i,
-                   "peer"_f = peer);
-    if ((i & 0xFFFF) == 0) out.str("");
-  }
-  txaio::remove_log_observer(id);
+  LogToStringStream(state, [](std::ostream& out) {
+    return txaio::make_json_log_writer(out);
+  });
 }
 BENCHMARK(BM_LogEnabled_JsonWriterToStringStream);
 

@@ -5,6 +5,7 @@ package must be the `txaio` imported (never Debian's python3-txaio), which
 test_import_is_ours checks.
 """
 
+import contextlib
 import os
 import sys
 
@@ -44,6 +45,18 @@ class AsyncioDriver(object):
         """Lets `seconds` of (real) loop time pass."""
         self.loop.run_until_complete(self.asyncio.sleep(seconds))
 
+    @contextlib.contextmanager
+    def frozen_clock(self):
+        """Stops loop.time() (which txaio-cpp reads through the loop) for
+        the block, so work scheduled in it sees one instant, as it would on
+        a task.Clock."""
+        now = self.loop.time()
+        self.loop.time = lambda: now
+        try:
+            yield
+        finally:
+            del self.loop.time
+
     def close(self):
         txaio.config.loop = None
         self.loop.close()
@@ -75,6 +88,11 @@ class TwistedDriver(object):
 
     def advance(self, seconds):
         self.clock.advance(seconds)
+
+    @contextlib.contextmanager
+    def frozen_clock(self):
+        """A task.Clock only moves in advance()."""
+        yield
 
     def close(self):
         txaio.config.loop = None

@@ -606,6 +606,90 @@ print("OK", txaio.__file__)
     assert UPSTREAM_DIR not in out.stdout
 
 
+def test_twisted_direct_log_lines_match_the_observer_subprocess():
+    # Under Twisted an enabled log call writes start_logging()'s line itself
+    # when that observer is the publisher's only one; the lines must be
+    # those the observer writes. The same calls are made twice, the second
+    # time with another observer on the publisher (so every event goes
+    # through the observer), and compared; the observer's __call__ is
+    # counted to show which events took the direct path.
+    if FRAMEWORK != 'twisted':
+        pytest.skip('Twisted logging')
+    code = r"""
+import io, re, sys, traceback
+# start_logging() redirects sys.stdout and sys.stderr into the log.
+sys.excepthook = lambda *e: traceback.print_exception(*e, file=sys.__stderr__)
+import txaio
+txaio.use_twisted()
+from twisted.logger import globalLogPublisher
+from txaio import tx
+out = io.StringIO()
+txaio.start_logging(out=out, level='info')
+observed = []
+real_call = tx._LogObserver.__call__
+def counting_call(self, event):
+    observed.append(event.get('log_format'))
+    return real_call(self, event)
+tx._LogObserver.__call__ = counting_call
+
+class Obj(object):
+    x = 5
+    def __format__(self, spec):
+        return 'OBJ' + spec
+
+def log_all(log):
+    log.info('connection {peer} sent {count} bytes', peer='p', count=3)
+    log.info('attr {o.x} idx {d[k]} {n:>5} {n!r} {o:zz}', o=Obj(),
+             d={'k': 'v'}, n=7)
+    log.warn('ns {log_namespace} level {log_level.name} {{}}')
+    log.info(format='keyword {a}', a=1)
+    log.info('ignored', log_category='CAT1', x=9)
+    log.info('missing {nope}')
+    log.info('call {f()}', f=lambda: 'called')
+    log.debug('debug {a}', a=1)
+    txaio.set_global_log_level('debug')
+    log.debug('debug after set_global_log_level {a}', a=2)
+    log.trace('trace at debug')
+    txaio.set_global_log_level('info')
+
+txaio.add_log_categories({'CAT1': 'category {x}'})
+log = txaio.make_logger()
+log_all(log)
+direct = out.getvalue()
+direct_observed = list(observed)
+out.seek(0)
+out.truncate()
+other = []
+globalLogPublisher.addObserver(other.append)
+log_all(log)
+through_observer = out.getvalue()
+
+stamp = r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} '
+lines = direct.splitlines()
+assert all(re.match(stamp, l) for l in lines), lines
+def strip(text):  # the time stamps, and log_time in the raw event shown
+    return [re.sub(r"'log_time': [0-9.]+", '', re.sub(stamp, '', l))
+            for l in text.splitlines()]
+assert strip(direct) == strip(through_observer), (direct, through_observer)
+assert strip(direct)[:5] == [
+    'connection p sent 3 bytes', 'attr 5 idx v     7 7 OBJzz',
+    'ns __main__ level warn {}', 'keyword 1', 'category 9'], direct
+assert strip(direct)[-1] == 'debug after set_global_log_level 2', direct
+assert strip(direct)[5].startswith('Unable to format event'), direct
+assert strip(direct)[6] == 'call called', direct
+# Only what the direct path leaves to Twisted reached the observer: the
+# unformattable event and the call syntax.
+assert direct_observed == ['missing {nope}', 'call {f()}'], direct_observed
+assert len(other) == 8, [e['log_format'] for e in other]
+sys.__stdout__.write('OK\n')
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, '-c', code], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('OK'), out.stdout
+
+
 def test_native_api_before_asyncio_setup_subprocess():
     # The extension's AioApi used before txaio.aio has set it up: a clear
     # error, never a crash.

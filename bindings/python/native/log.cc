@@ -1,12 +1,21 @@
-// The enabled-level log call under asyncio (and before a framework is
-// selected): format with str.format, then hand the line to the standard
-// library's logging.
+// The enabled-level log calls.
 //
+// StdlibEmitter, under asyncio (and before a framework is selected): format
+// with str.format, then hand the line to the standard library's logging.
 // When the record would reach exactly one handler, the one start_logging()
 // installed (no other handlers, no filters on the way, levels allowing it),
 // the line that handler would write is written directly: same text, same
 // timestamp format, without building a LogRecord. Any other logging
 // configuration takes the standard path.
+//
+// TwistedEmitter, under Twisted: builds the event twisted.logger.Logger.emit
+// would, and when the global log publisher's only observer is the one
+// txaio's start_logging() installed and that observer accepts the level,
+// writes the line it would write (twisted's formatTime, then the event
+// formatted by the format string) without the publisher, the observer and
+// Twisted's pure-Python string.Formatter. Anything else, and any event the
+// direct path cannot format, goes to the logger's observer as usual, so the
+// output (including Twisted's "Unable to format event" text) is Twisted's.
 #include <sys/time.h>
 
 #include <cmath>
@@ -18,51 +27,70 @@
 namespace txaio_py {
 namespace {
 
-// What set_direct_handler() recorded.
-PyObject* g_handler = nullptr;   // the handler start_logging() installed
-PyObject* g_file = nullptr;      // its file
-bool g_encode = false;           // whether the file takes bytes
-PyObject* g_linesep = nullptr;   // os.linesep
-PyObject* g_root = nullptr;      // logging.root
+// A file that log lines are written to directly, and how.
+struct DirectSink {
+  PyObject* file = nullptr;     // owned
+  bool encode = false;          // whether the file takes bytes
+  PyObject* linesep = nullptr;  // os.linesep, owned
 
-// The formatted local time of the last second seen, as
-// datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S%z") gives it.
-int64_t g_stamp_second = INT64_MIN;
-PyObject* g_stamp = nullptr;
-
-struct StdlibEmitter {
-  PyObject_HEAD
-  PyObject* logger;      // logging.Logger
-  PyObject* level_name;  // 'info', ... (txaio's name)
-  PyObject* method;      // the bound logger method to call
-  PyObject* categories;  // txaio's log categories (shared dict)
-  long levelno;
-  bool trace;
-  vectorcallfunc vectorcall;
+  void Set(PyObject* new_file, bool new_encode, PyObject* new_linesep) {
+    Py_XSETREF(file, Py_NewRef(new_file));
+    encode = new_encode;
+    Py_XSETREF(linesep, Py_NewRef(new_linesep));
+  }
 };
 
+// What set_direct_handler() recorded.
+PyObject* g_handler = nullptr;   // the handler start_logging() installed
+DirectSink g_stdlib_sink;        // its file
+PyObject* g_root = nullptr;      // logging.root
+
+// time.time(), as Twisted's Logger.emit and logging's LogRecord take it.
 double Now() {
   struct timeval tv;
   gettimeofday(&tv, nullptr);
   return tv.tv_sec + tv.tv_usec * 1e-6;
 }
 
-PyObject* Stamp(double t) {
+// The local time of one second, formatted, cached: log lines come in
+// bursts within one second.
+struct StampCache {
+  int64_t second = INT64_MIN;
+  PyObject* text = nullptr;
+};
+StampCache g_naive_stamp;   // datetime.fromtimestamp(t).strftime(kFormat)
+StampCache g_offset_stamp;  // twisted.logger.formatTime(t): with %z
+
+// The local time of `t` as "%Y-%m-%dT%H:%M:%S", plus the UTC offset
+// ("+HHMM", "+HHMMSS" if it has seconds, as Python's %z) when
+// `with_offset`. Borrowed reference (nullptr with an error set).
+PyObject* Stamp(double t, bool with_offset) {
+  StampCache& cache = with_offset ? g_offset_stamp : g_naive_stamp;
   // datetime rounds to microseconds half-even before splitting seconds.
   double us = std::nearbyint(t * 1e6);
   auto second = static_cast<int64_t>(std::floor(us / 1e6));
-  if (second != g_stamp_second || g_stamp == nullptr) {
+  if (second != cache.second || cache.text == nullptr) {
     time_t s = static_cast<time_t>(second);
     struct tm tm;
     localtime_r(&s, &tm);
     char buf[64];
     size_t len = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (with_offset) {
+      long offset = tm.tm_gmtoff;
+      char sign = offset < 0 ? '-' : '+';
+      offset = offset < 0 ? -offset : offset;
+      len += snprintf(buf + len, sizeof buf - len, "%c%02ld%02ld", sign,
+                      offset / 3600, offset % 3600 / 60);
+      if (offset % 60 != 0) {
+        len += snprintf(buf + len, sizeof buf - len, "%02ld", offset % 60);
+      }
+    }
     PyObject* stamp = PyUnicode_FromStringAndSize(buf, len);
     if (stamp == nullptr) return nullptr;
-    Py_XSETREF(g_stamp, stamp);
-    g_stamp_second = second;
+    Py_XSETREF(cache.text, stamp);
+    cache.second = second;
   }
-  return g_stamp;
+  return cache.text;
 }
 
 // Reads obj.<name> as a C long (-1 with an error set on failure).
@@ -149,17 +177,98 @@ Route Decide(PyObject* logger, long levelno) {
   return Route::kStdlib;
 }
 
-bool WriteDirect(double t, PyObject* msg) {
-  PyObject* stamp = Stamp(t);
-  if (stamp == nullptr) return false;
-  PyObject* line = PyUnicode_FromFormat("%U %U%U", stamp, msg, g_linesep);
-  if (line == nullptr) return false;
-  if (g_encode) {
+// Writes "<stamp> <msg><linesep>" to `sink`'s file (as bytes when it needs
+// them). Returns write()'s result, or nullptr with an error set.
+PyObject* WriteLine(const DirectSink& sink, PyObject* stamp, PyObject* msg) {
+  PyObject* line = PyUnicode_FromFormat("%U %U%U", stamp, msg, sink.linesep);
+  if (line == nullptr) return nullptr;
+  if (sink.encode) {
     Py_SETREF(line, PyUnicode_AsUTF8String(line));
-    if (line == nullptr) return false;
+    if (line == nullptr) return nullptr;
   }
-  PyObject* r = CallMethod1(g_file, S.write, line);
+  PyObject* r = CallMethod1(sink.file, S.write, line);
   Py_DECREF(line);
+  return r;
+}
+
+// One log call's arguments: the format (positional or format=, nullptr if
+// neither) and a new dict of the other keyword arguments, with txaio's log
+// categories applied (a log_category that has a registered format replaces
+// the format given).
+struct LogCall {
+  PyObject* format = nullptr;  // owned
+  PyObject* kwargs = nullptr;  // owned
+  LogCall() = default;
+  LogCall(const LogCall&) = delete;
+  LogCall& operator=(const LogCall&) = delete;
+  ~LogCall() {
+    Py_XDECREF(format);
+    Py_XDECREF(kwargs);
+  }
+};
+
+// Fills `call` from a vectorcall; false with a Python error set.
+bool ParseLogCall(PyObject* const* args, size_t nargsf, PyObject* kwnames,
+                  PyObject* categories, LogCall* call) {
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (nargs > 1) {
+    PyErr_Format(PyExc_TypeError,
+                 "log methods take one positional argument (the format), "
+                 "%zd given", nargs);
+    return false;
+  }
+  PyObject* format = nargs == 1 ? args[0] : nullptr;
+  call->kwargs = PyDict_New();
+  if (call->kwargs == nullptr) return false;
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  for (Py_ssize_t i = 0; i < nkw; ++i) {
+    PyObject* key = PyTuple_GET_ITEM(kwnames, i);
+    if (PyUnicode_Compare(key, S.format) == 0) {
+      if (format != nullptr) {
+        PyErr_SetString(PyExc_TypeError,
+                        "log method got multiple values for 'format'");
+        return false;
+      }
+      format = args[nargs + i];
+      continue;
+    }
+    if (PyDict_SetItem(call->kwargs, key, args[nargs + i]) < 0) return false;
+  }
+  PyObject* category = PyDict_GetItemWithError(call->kwargs, S.log_category);
+  if (category != nullptr) {
+    PyObject* mapped = PyDict_GetItemWithError(categories, category);
+    if (mapped != nullptr) format = mapped;
+  }
+  if (PyErr_Occurred()) return false;
+  call->format = Py_XNewRef(format);
+  return true;
+}
+
+// Sets event[key] = value, stealing `value`; false with an error set.
+bool SetStolen(PyObject* event, PyObject* key, PyObject* value) {
+  if (value == nullptr) return false;
+  int r = PyDict_SetItem(event, key, value);
+  Py_DECREF(value);
+  return r == 0;
+}
+
+// --- StdlibEmitter ----------------------------------------------------------
+
+struct StdlibEmitter {
+  PyObject_HEAD
+  PyObject* logger;      // logging.Logger
+  PyObject* level_name;  // 'info', ... (txaio's name)
+  PyObject* method;      // the bound logger method to call
+  PyObject* categories;  // txaio's log categories (shared dict)
+  long levelno;
+  bool trace;
+  vectorcallfunc vectorcall;
+};
+
+bool WriteStdlibDirect(double t, PyObject* msg) {
+  PyObject* stamp = Stamp(t, /*with_offset=*/false);
+  if (stamp == nullptr) return false;
+  PyObject* r = WriteLine(g_stdlib_sink, stamp, msg);
   if (r == nullptr) {
     // As logging.Handler.handleError would: report, never raise.
     PyErr_WriteUnraisable(g_handler);
@@ -169,82 +278,38 @@ bool WriteDirect(double t, PyObject* msg) {
   return true;
 }
 
-PyObject* EmitterCall(PyObject* op, PyObject* const* args, size_t nargsf,
-                      PyObject* kwnames) {
+PyObject* StdlibEmitterCall(PyObject* op, PyObject* const* args,
+                            size_t nargsf, PyObject* kwnames) {
   auto* self = reinterpret_cast<StdlibEmitter*>(op);
-  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-  if (nargs > 1) {
-    PyErr_Format(PyExc_TypeError,
-                 "log methods take one positional argument (the format), "
-                 "%zd given", nargs);
+  LogCall call;
+  if (!ParseLogCall(args, nargsf, kwnames, self->categories, &call)) {
     return nullptr;
   }
-  PyObject* format = nargs == 1 ? args[0] : nullptr;
-  PyObject* kwargs = PyDict_New();
-  if (kwargs == nullptr) return nullptr;
-  PyObject* msg = nullptr;
-  PyObject* result = nullptr;
-  double t;
-  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-  for (Py_ssize_t i = 0; i < nkw; ++i) {
-    PyObject* key = PyTuple_GET_ITEM(kwnames, i);
-    if (PyUnicode_Compare(key, S.format) == 0) {
-      if (format != nullptr) {
-        PyErr_SetString(PyExc_TypeError,
-                        "log method got multiple values for 'format'");
-        goto done;
-      }
-      format = args[nargs + i];
-      continue;
-    }
-    if (PyDict_SetItem(kwargs, key, args[nargs + i]) < 0) goto done;
+  if (call.format == nullptr) {
+    call.format = PyUnicode_FromStringAndSize("", 0);
+    if (call.format == nullptr) return nullptr;
   }
-  {
-    PyObject* empty = nullptr;
-    if (format == nullptr) {
-      empty = PyUnicode_FromStringAndSize("", 0);
-      if (empty == nullptr) goto done;
-      format = empty;
-    }
-    Py_INCREF(format);
-    Py_XDECREF(empty);
-  }
-  {
-    PyObject* category = PyDict_GetItemWithError(kwargs, S.log_category);
-    if (category != nullptr) {
-      PyObject* mapped = PyDict_GetItemWithError(self->categories, category);
-      if (mapped != nullptr) Py_SETREF(format, Py_NewRef(mapped));
-    }
-    if (PyErr_Occurred()) goto done_format;
-  }
-  t = Now();
-  {
-    PyObject* py_t = PyFloat_FromDouble(t);
-    if (py_t == nullptr || PyDict_SetItem(kwargs, S.log_time, py_t) < 0) {
-      Py_XDECREF(py_t);
-      goto done_format;
-    }
-    Py_DECREF(py_t);
-  }
-  if (PyDict_SetItem(kwargs, S.log_level, self->level_name) < 0 ||
-      PyDict_SetItem(kwargs, S.log_format, format) < 0 ||
+  PyObject* kwargs = call.kwargs;
+  double t = Now();
+  if (!SetStolen(kwargs, S.log_time, PyFloat_FromDouble(t)) ||
+      PyDict_SetItem(kwargs, S.log_level, self->level_name) < 0 ||
+      PyDict_SetItem(kwargs, S.log_format, call.format) < 0 ||
       (self->trace && PyDict_SetItem(kwargs, S.txaio_trace, Py_True) < 0)) {
-    goto done_format;
+    return nullptr;
   }
-  {
-    PyObject* fmt = PyObject_GetAttr(format, S.format);
-    if (fmt == nullptr) goto done_format;
-    msg = PyObject_VectorcallDict(fmt, nullptr, 0, kwargs);
-    Py_DECREF(fmt);
-    if (msg == nullptr) goto done_format;
-  }
+  PyObject* fmt = PyObject_GetAttr(call.format, S.format);
+  if (fmt == nullptr) return nullptr;
+  PyObject* msg = PyObject_VectorcallDict(fmt, nullptr, 0, kwargs);
+  Py_DECREF(fmt);
+  if (msg == nullptr) return nullptr;
+  PyObject* result = nullptr;
   switch (PyUnicode_CheckExact(msg) ? Decide(self->logger, self->levelno)
                                     : Route::kStdlib) {
     case Route::kDrop:
       result = Py_NewRef(Py_None);
       break;
     case Route::kDirect:
-      if (WriteDirect(t, msg)) result = Py_NewRef(Py_None);
+      if (WriteStdlibDirect(t, msg)) result = Py_NewRef(Py_None);
       break;
     case Route::kStdlib: {
       PyObject* r = PyObject_CallOneArg(self->method, msg);
@@ -257,15 +322,11 @@ PyObject* EmitterCall(PyObject* op, PyObject* const* args, size_t nargsf,
     case Route::kError:
       break;
   }
-done_format:
-  Py_DECREF(format);
-done:
-  Py_XDECREF(msg);
-  Py_DECREF(kwargs);
+  Py_DECREF(msg);
   return result;
 }
 
-PyObject* EmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
+PyObject* StdlibEmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   PyObject *logger, *level_name, *categories;
   long levelno;
   static const char* kwlist[] = {"logger", "level", "levelno", "categories",
@@ -295,12 +356,12 @@ PyObject* EmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   self->categories = Py_NewRef(categories);
   self->levelno = levelno;
   self->trace = strcmp(name, "trace") == 0;
-  self->vectorcall = EmitterCall;
+  self->vectorcall = StdlibEmitterCall;
   PyObject_GC_Track(self);
   return reinterpret_cast<PyObject*>(self);
 }
 
-int EmitterTraverse(PyObject* op, visitproc visit, void* arg) {
+int StdlibEmitterTraverse(PyObject* op, visitproc visit, void* arg) {
   auto* self = reinterpret_cast<StdlibEmitter*>(op);
   Py_VISIT(self->logger);
   Py_VISIT(self->method);
@@ -308,7 +369,7 @@ int EmitterTraverse(PyObject* op, visitproc visit, void* arg) {
   return 0;
 }
 
-int EmitterClear(PyObject* op) {
+int StdlibEmitterClear(PyObject* op) {
   auto* self = reinterpret_cast<StdlibEmitter*>(op);
   Py_CLEAR(self->logger);
   Py_CLEAR(self->level_name);
@@ -317,9 +378,9 @@ int EmitterClear(PyObject* op) {
   return 0;
 }
 
-void EmitterDealloc(PyObject* op) {
+void StdlibEmitterDealloc(PyObject* op) {
   PyObject_GC_UnTrack(op);
-  EmitterClear(op);
+  StdlibEmitterClear(op);
   PyObject_GC_Del(op);
 }
 
@@ -327,16 +388,16 @@ PyTypeObject StdlibEmitterType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.StdlibEmitter",
     .tp_basicsize = sizeof(StdlibEmitter),
-    .tp_dealloc = EmitterDealloc,
+    .tp_dealloc = StdlibEmitterDealloc,
     .tp_vectorcall_offset = offsetof(StdlibEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "StdlibEmitter(logger, level, levelno, categories): one "
               "enabled log level of a txaio logger over stdlib logging.",
-    .tp_traverse = EmitterTraverse,
-    .tp_clear = EmitterClear,
-    .tp_new = EmitterNew,
+    .tp_traverse = StdlibEmitterTraverse,
+    .tp_clear = StdlibEmitterClear,
+    .tp_new = StdlibEmitterNew,
 };
 
 PyObject* SetDirectHandler(PyObject*, PyObject* const* args,
@@ -355,9 +416,210 @@ PyObject* SetDirectHandler(PyObject*, PyObject* const* args,
   if (root == nullptr) return nullptr;
   Py_XSETREF(g_root, root);
   Py_XSETREF(g_handler, Py_NewRef(args[0]));
-  Py_XSETREF(g_file, Py_NewRef(args[1]));
-  Py_XSETREF(g_linesep, Py_NewRef(args[3]));
-  g_encode = encode;
+  g_stdlib_sink.Set(args[1], encode, args[3]);
+  Py_RETURN_NONE;
+}
+
+// --- TwistedEmitter ---------------------------------------------------------
+
+// What set_twisted_observer() recorded.
+PyObject* g_tx_observer = nullptr;   // the observer start_logging() added
+PyObject* g_tx_publisher = nullptr;  // twisted's globalLogPublisher
+PyObject* g_tx_logging = nullptr;    // the txaio._logging module
+DirectSink g_tx_sink;                // the observer's file
+
+struct TwistedEmitter {
+  PyObject_HEAD
+  PyObject* logger;      // twisted.logger.Logger (exactly that class)
+  PyObject* level;       // its LogLevel constant
+  PyObject* categories;  // txaio's log categories (shared dict)
+  // The index in txaio's log_levels at which the observer accepts the
+  // event: the level's own, debug's for trace (Twisted has no trace).
+  Py_ssize_t level_index;
+  bool trace;
+  vectorcallfunc vectorcall;
+};
+
+// Whether the publisher would hand `event` only to txaio's observer, that
+// observer would accept its level, and its format is one the direct path
+// formats exactly as Twisted would (a str without Twisted's "{name()}"
+// call syntax, no pre-flattened fields). Never leaves an error set.
+bool TwistedDirectApplies(const TwistedEmitter* self, PyObject* observer,
+                          PyObject* format, PyObject* event) {
+  if (g_tx_observer == nullptr || observer != g_tx_publisher ||
+      !PyUnicode_CheckExact(format)) {
+    return false;
+  }
+  bool applies = false;
+  PyObject* observers = nullptr;
+  PyObject* global = nullptr;
+  PyObject* levels = nullptr;
+  Py_ssize_t global_index;
+  Py_ssize_t found = PyUnicode_Find(format, S.call_parens, 0,
+                                    PY_SSIZE_T_MAX, 1);
+  if (found != -1) goto out;  // a call, or -2: an error
+  if (PyDict_Contains(event, S.log_flattened) != 0) goto out;
+  observers = PyObject_GetAttr(g_tx_publisher, S.observers);
+  if (observers == nullptr || !PyList_CheckExact(observers) ||
+      PyList_GET_SIZE(observers) != 1 ||
+      PyList_GET_ITEM(observers, 0) != g_tx_observer) {
+    goto out;
+  }
+  global = PyObject_GetAttr(g_tx_logging, S.log_level_attr);
+  levels = global ? PyObject_GetAttr(g_tx_logging, S.log_levels) : nullptr;
+  if (levels == nullptr) goto out;
+  global_index = PySequence_Index(levels, global);
+  applies = global_index >= self->level_index;
+out:
+  Py_XDECREF(observers);
+  Py_XDECREF(global);
+  Py_XDECREF(levels);
+  PyErr_Clear();
+  return applies;
+}
+
+// Logs through Logger.emit itself: for events that carry a log_trace.
+PyObject* TwistedEmitThroughLogger(TwistedEmitter* self, LogCall& call) {
+  PyObject* emit = PyObject_GetAttr(self->logger, S.emit);
+  if (emit == nullptr) return nullptr;
+  PyObject* args = PyTuple_Pack(2, self->level,
+                                call.format ? call.format : Py_None);
+  PyObject* r = args ? PyObject_Call(emit, args, call.kwargs) : nullptr;
+  Py_XDECREF(args);
+  Py_DECREF(emit);
+  return r;
+}
+
+PyObject* TwistedEmitterCall(PyObject* op, PyObject* const* args,
+                             size_t nargsf, PyObject* kwnames) {
+  auto* self = reinterpret_cast<TwistedEmitter*>(op);
+  LogCall call;
+  if (!ParseLogCall(args, nargsf, kwnames, self->categories, &call)) {
+    return nullptr;
+  }
+  PyObject* event = call.kwargs;
+  if (self->trace && PyDict_SetItem(event, S.txaio_trace, Py_True) < 0) {
+    return nullptr;
+  }
+  int traced = PyDict_Contains(event, S.log_trace);
+  if (traced < 0) return nullptr;
+  if (traced) return TwistedEmitThroughLogger(self, call);
+
+  // The event Logger.emit builds.
+  PyObject* format = call.format ? call.format : Py_None;
+  double t = Now();
+  if (PyDict_SetItem(event, S.log_logger, self->logger) < 0 ||
+      PyDict_SetItem(event, S.log_level, self->level) < 0 ||
+      !SetStolen(event, S.log_namespace,
+                 PyObject_GetAttr(self->logger, S.namespace_)) ||
+      !SetStolen(event, S.log_source,
+                 PyObject_GetAttr(self->logger, S.source)) ||
+      PyDict_SetItem(event, S.log_format, format) < 0 ||
+      !SetStolen(event, S.log_time, PyFloat_FromDouble(t))) {
+    return nullptr;
+  }
+  PyObject* observer = PyObject_GetAttr(self->logger, S.observer);
+  if (observer == nullptr) return nullptr;
+  if (TwistedDirectApplies(self, observer, format, event)) {
+    PyObject* msg = CallMethod1(format, S.format_map, event);
+    PyObject* stamp = msg ? Stamp(t, /*with_offset=*/true) : nullptr;
+    PyObject* written = stamp ? WriteLine(g_tx_sink, stamp, msg) : nullptr;
+    Py_XDECREF(msg);
+    if (written != nullptr) {
+      Py_DECREF(written);
+      Py_DECREF(observer);
+      Py_RETURN_NONE;
+    }
+    // A format Twisted reports as unformattable, or a failing file: the
+    // observer (through the publisher) writes, or reports, what Twisted
+    // does. A format whose fields have side effects sees them twice then.
+    PyErr_Clear();
+  }
+  PyObject* r = PyObject_CallOneArg(observer, event);
+  Py_DECREF(observer);
+  if (r == nullptr) return nullptr;
+  Py_DECREF(r);
+  Py_RETURN_NONE;
+}
+
+PyObject* TwistedEmitterNew(PyTypeObject* type, PyObject* args,
+                            PyObject* kw) {
+  PyObject *logger, *level, *categories;
+  Py_ssize_t level_index;
+  int trace;
+  static const char* kwlist[] = {"logger", "level", "level_index",
+                                 "categories", "trace", nullptr};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOnO!p:TwistedEmitter",
+                                   const_cast<char**>(kwlist), &logger,
+                                   &level, &level_index, &PyDict_Type,
+                                   &categories, &trace)) {
+    return nullptr;
+  }
+  auto* self = PyObject_GC_New(TwistedEmitter, type);
+  if (self == nullptr) return nullptr;
+  self->logger = Py_NewRef(logger);
+  self->level = Py_NewRef(level);
+  self->categories = Py_NewRef(categories);
+  self->level_index = level_index;
+  self->trace = trace;
+  self->vectorcall = TwistedEmitterCall;
+  PyObject_GC_Track(self);
+  return reinterpret_cast<PyObject*>(self);
+}
+
+int TwistedEmitterTraverse(PyObject* op, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<TwistedEmitter*>(op);
+  Py_VISIT(self->logger);
+  Py_VISIT(self->level);
+  Py_VISIT(self->categories);
+  return 0;
+}
+
+int TwistedEmitterClear(PyObject* op) {
+  auto* self = reinterpret_cast<TwistedEmitter*>(op);
+  Py_CLEAR(self->logger);
+  Py_CLEAR(self->level);
+  Py_CLEAR(self->categories);
+  return 0;
+}
+
+void TwistedEmitterDealloc(PyObject* op) {
+  PyObject_GC_UnTrack(op);
+  TwistedEmitterClear(op);
+  PyObject_GC_Del(op);
+}
+
+PyTypeObject TwistedEmitterType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.TwistedEmitter",
+    .tp_basicsize = sizeof(TwistedEmitter),
+    .tp_dealloc = TwistedEmitterDealloc,
+    .tp_vectorcall_offset = offsetof(TwistedEmitter, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
+                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "TwistedEmitter(logger, level, level_index, categories, "
+              "trace): one enabled log level of a txaio logger over a "
+              "twisted.logger.Logger.",
+    .tp_traverse = TwistedEmitterTraverse,
+    .tp_clear = TwistedEmitterClear,
+    .tp_new = TwistedEmitterNew,
+};
+
+PyObject* SetTwistedObserver(PyObject*, PyObject* const* args,
+                             Py_ssize_t nargs) {
+  if (nargs != 6 || !PyUnicode_Check(args[4]) || !PyModule_Check(args[5])) {
+    PyErr_SetString(PyExc_TypeError,
+                    "set_twisted_observer(observer, publisher, file, encode, "
+                    "linesep, logging_module)");
+    return nullptr;
+  }
+  int encode = PyObject_IsTrue(args[3]);
+  if (encode < 0) return nullptr;
+  Py_XSETREF(g_tx_observer, Py_NewRef(args[0]));
+  Py_XSETREF(g_tx_publisher, Py_NewRef(args[1]));
+  g_tx_sink.Set(args[2], encode, args[4]);
+  Py_XSETREF(g_tx_logging, Py_NewRef(args[5]));
   Py_RETURN_NONE;
 }
 
@@ -366,6 +628,13 @@ PyMethodDef kLogFunctions[] = {
      METH_FASTCALL,
      "set_direct_handler(handler, file, encode, linesep): the handler "
      "start_logging() installed, which log calls may write for directly."},
+    {"set_twisted_observer", reinterpret_cast<PyCFunction>(SetTwistedObserver),
+     METH_FASTCALL,
+     "set_twisted_observer(observer, publisher, file, encode, linesep, "
+     "logging_module): the observer start_logging() added to `publisher` "
+     "(twisted's globalLogPublisher), which log calls may write for "
+     "directly, and the txaio._logging module whose _log_level it "
+     "compares."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -374,6 +643,8 @@ PyMethodDef kLogFunctions[] = {
 bool AddLogTypes(PyObject* module) {
   if (PyType_Ready(&StdlibEmitterType) < 0) return false;
   if (PyModule_AddType(module, &StdlibEmitterType) < 0) return false;
+  if (PyType_Ready(&TwistedEmitterType) < 0) return false;
+  if (PyModule_AddType(module, &TwistedEmitterType) < 0) return false;
   return PyModule_AddFunctions(module, kLogFunctions) == 0;
 }
 

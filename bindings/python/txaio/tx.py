@@ -16,7 +16,7 @@ from twisted.internet.defer import (
     Deferred, ensureDeferred, fail, succeed)
 from twisted.logger import (
     ILogObserver, LogLevel, Logger as _Logger, formatEvent, formatTime,
-    globalLogBeginner)
+    globalLogBeginner, globalLogPublisher)
 from twisted.python.failure import Failure
 from zope.interface import provider
 
@@ -57,6 +57,10 @@ _TX_LEVELS = {
     'critical': LogLevel.critical, 'error': LogLevel.error,
     'warn': LogLevel.warn, 'info': LogLevel.info, 'debug': LogLevel.debug,
 }
+# A Twisted level -> the index in log_levels at which txaio's observer
+# starts writing it.
+_TX_LEVEL_INDEX = {tx: log_levels.index(name)
+                   for name, tx in _TX_LEVELS.items()}
 
 
 def _tx_emit(tx_logger, level, *args, **kwargs):
@@ -75,40 +79,39 @@ def _tx_trace(tx_logger, *args, **kwargs):
 def _make_sink(logger):
     factory = logger._tx_logger_factory or _Logger
     tx_logger = factory(observer=logger._observer, namespace=logger.namespace)
-    emitters = {name: partial(_tx_emit, tx_logger, level)
-                for name, level in _TX_LEVELS.items()}
-    emitters['trace'] = partial(_tx_trace, tx_logger)
+    if type(tx_logger) is _Logger:
+        # Native: builds Logger.emit's event and, when only our observer
+        # would see it, writes the observer's line itself.
+        emitters = {
+            name: _core.TwistedEmitter(
+                tx_logger, _TX_LEVELS.get(name, LogLevel.debug),
+                _TX_LEVEL_INDEX[_TX_LEVELS.get(name, LogLevel.debug)],
+                _logging._categories, name == 'trace')
+            for name in log_levels if name != 'none'}
+    else:
+        # A Logger subclass may override emit(): call it.
+        emitters = {name: partial(_tx_emit, tx_logger, level)
+                    for name, level in _TX_LEVELS.items()}
+        emitters['trace'] = partial(_tx_trace, tx_logger)
     emitters['failure'] = tx_logger.failure
     return tx_logger, emitters
 
 
 @provider(ILogObserver)
 class _LogObserver(object):
-    """Writes events at or above txaio's level to a file, one line each."""
-
-    to_tx = {
-        'critical': LogLevel.critical,
-        'error': LogLevel.error,
-        'warn': LogLevel.warn,
-        'info': LogLevel.info,
-        'debug': LogLevel.debug,
-        'trace': LogLevel.debug,
-    }
+    """Writes events at or above txaio's global level to a file, one line
+    each."""
 
     def __init__(self, out):
         self._file = out
         self._encode = guess_stream_needs_encoding(out)
-        self._levels = None
 
     def _acceptable_level(self, level):
-        if self._levels is None:
-            target_level = log_levels.index(_logging._log_level)
-            self._levels = [
-                self.to_tx[lvl]
-                for lvl in log_levels
-                if log_levels.index(lvl) <= target_level and lvl != "none"
-            ]
-        return level in self._levels
+        # The global level as it is now (txaio's observer keeps the one it
+        # first saw: its issue #179).
+        index = _TX_LEVEL_INDEX.get(level)
+        return (index is not None and
+                index <= log_levels.index(_logging._log_level))
 
     def __call__(self, event):
         # Logger.failure() events carry no format, only the failure.
@@ -138,6 +141,11 @@ def start_logging(out=_stdout, level='info'):
     if out:
         _observer = _LogObserver(out)
     globalLogBeginner.beginLoggingTo([_observer] if _observer else [])
+    if _observer:
+        # Events that only this observer would see are written by the
+        # loggers' native emitters (see TwistedEmitter).
+        _core.set_twisted_observer(_observer, globalLogPublisher, out,
+                                   _observer._encode, os.linesep, _logging)
 
 
 _unspecified = object()

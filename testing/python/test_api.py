@@ -497,6 +497,63 @@ def test_as_future_lets_base_exceptions_through(fw):
         txaio.as_future(interrupt)
 
 
+def test_twisted_native_deferreds_match_twisteds(fw):
+    # TxApi builds Deferreds and appends callback pairs itself; what it
+    # leaves must be what Twisted's own calls leave.
+    if FRAMEWORK != 'twisted':
+        pytest.skip('Twisted Deferreds')
+    from twisted.internet.defer import Deferred, succeed
+    from twisted.python.failure import Failure
+
+    def cb(x):
+        return x
+    assert type(txaio.create_future()) is Deferred
+    assert vars(txaio.create_future()) == vars(Deferred())
+    assert vars(txaio.create_future_success(1)) == vars(succeed(1))
+    assert vars(txaio.as_future(cb, 1)) == vars(succeed(1))
+    mine, theirs = txaio.create_future(), Deferred()
+    txaio.add_callbacks(mine, cb, None)
+    theirs.addCallbacks(cb, None)
+    txaio.add_callbacks(mine, cb, cb)
+    theirs.addCallbacks(cb, cb)
+    assert mine.callbacks == theirs.callbacks
+    txaio.resolve(mine, 3)
+    theirs.callback(3)
+    assert vars(mine) == vars(theirs)
+    # Fired already: Twisted's addCallbacks runs the pair at once.
+    got = []
+    txaio.add_callbacks(mine, got.append, None)
+    assert got == [3]
+    # create_future_success(a Deferred) is Twisted's assertion error.
+    with pytest.raises(AssertionError):
+        txaio.create_future_success(Deferred())
+
+    # as_future: the exception as a Failure, with fun's frame in it.
+    def boom():
+        raise ValueError('boom')
+    failures = []
+    txaio.add_callbacks(txaio.as_future(boom), None, failures.append)
+    assert isinstance(failures[0], Failure)
+    assert failures[0].check(ValueError)
+    assert 'boom' in [frame[0] for frame in failures[0].frames]
+    # A returned Failure fails the Deferred.
+    failures = []
+    txaio.add_callbacks(txaio.as_future(lambda: Failure(KeyError('k'))),
+                        None, failures.append)
+    assert failures[0].check(KeyError)
+
+    # With Deferred debugging on, Deferreds come from Twisted itself (and
+    # record where they were made).
+    from twisted.internet.defer import setDebugging
+    setDebugging(True)
+    try:
+        d = txaio.create_future()
+        assert d._debugInfo is not None and d._debugInfo.creator
+        assert txaio.create_future_success(1)._debugInfo is not None
+    finally:
+        setDebugging(False)
+
+
 def test_futures_come_from_the_loops_create_future(fw):
     if FRAMEWORK == 'twisted':
         pytest.skip('asyncio loops only')

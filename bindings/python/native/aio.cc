@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <initializer_list>
 
+#include "bindings/python/native/api_base.h"
 #include "bindings/python/native/common.h"
 #include "structmember.h"
 
@@ -245,51 +246,7 @@ PyTypeObject AioCancellerType = {
 // the future; anything unusual (create_future with arguments) is handed to
 // the Python subclass.
 
-struct AioApi {
-  PyObject_HEAD
-  PyObject* config;  // txaio._Config: .loop is the loop, or None
-};
-
-// Binds vectorcall arguments to the parameters `names` (n of them, the
-// first `required` mandatory) as Python would for a plain function: out[i]
-// is a borrowed reference, or nullptr for an absent optional parameter.
-bool BindArgs(const char* fname, const char* const* names, int n,
-              int required, PyObject* const* args, Py_ssize_t nargs,
-              PyObject* kwnames, PyObject** out) {
-  if (nargs > n) {
-    PyErr_Format(PyExc_TypeError,
-                 "%s() takes at most %d positional arguments (%zd given)",
-                 fname, n, nargs);
-    return false;
-  }
-  for (int i = 0; i < n; ++i) out[i] = i < nargs ? args[i] : nullptr;
-  Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
-  for (Py_ssize_t k = 0; k < nkw; ++k) {
-    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
-    int i = 0;
-    while (i < n && PyUnicode_CompareWithASCIIString(key, names[i]) != 0) ++i;
-    if (i == n) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() got an unexpected keyword argument '%U'", fname, key);
-      return false;
-    }
-    if (out[i] != nullptr) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() got multiple values for argument '%s'", fname,
-                   names[i]);
-      return false;
-    }
-    out[i] = args[nargs + k];
-  }
-  for (int i = 0; i < required; ++i) {
-    if (out[i] == nullptr) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() missing required argument '%s'", fname, names[i]);
-      return false;
-    }
-  }
-  return true;
-}
+using AioApi = ApiBase;
 
 // The loop to use (a new reference): config.loop if it is true, else
 // asyncio.get_event_loop(), looked up on each call as txaio does.
@@ -423,42 +380,6 @@ PyObject* ApiAddCallbacks(PyObject*, PyObject* const* args, size_t nargsf,
   return r;
 }
 
-// fun(*args, **kwargs) for as_future(fun, *args, **kwargs): the arguments
-// after `fun` are passed on as they came, without packing them.
-PyObject* CallAsFutureFun(PyObject* const* args, Py_ssize_t nargs,
-                          PyObject* kwnames, PyObject** fun) {
-  if (nargs > 0) {
-    *fun = args[0];
-    return PyObject_Vectorcall(args[0], args + 1, nargs - 1, kwnames);
-  }
-  // as_future(fun=f, ...): take `fun` out of the keywords.
-  PyObject* kwargs = PyDict_New();
-  if (kwargs == nullptr) return nullptr;
-  Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
-  for (Py_ssize_t k = 0; k < nkw; ++k) {
-    if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, k), args[k]) < 0) {
-      Py_DECREF(kwargs);
-      return nullptr;
-    }
-  }
-  PyObject* f = PyDict_GetItemString(kwargs, "fun");  // borrowed
-  if (f == nullptr) {
-    Py_DECREF(kwargs);
-    PyErr_SetString(PyExc_TypeError,
-                    "as_future() missing required argument 'fun'");
-    return nullptr;
-  }
-  Py_INCREF(f);
-  PyDict_DelItemString(kwargs, "fun");
-  *fun = f;  // kept alive by the caller's keyword arguments
-  Py_DECREF(f);
-  PyObject* empty = PyTuple_New(0);
-  PyObject* r = empty ? PyObject_Call(f, empty, kwargs) : nullptr;
-  Py_XDECREF(empty);
-  Py_DECREF(kwargs);
-  return r;
-}
-
 PyObject* ApiAsFuture(PyObject* op, PyObject* const* args, size_t nargsf,
                       PyObject* kwnames) {
   auto* self = reinterpret_cast<AioApi*>(op);
@@ -518,44 +439,6 @@ PyObject* ApiAsFuture(PyObject* op, PyObject* const* args, size_t nargsf,
   return f;
 }
 
-PyObject* AioApiNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
-  PyObject* config;
-  static const char* kwlist[] = {"config", nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O:AioApi",
-                                   const_cast<char**>(kwlist), &config)) {
-    return nullptr;
-  }
-  PyObject* op = type->tp_alloc(type, 0);
-  if (op == nullptr) return nullptr;
-  reinterpret_cast<AioApi*>(op)->config = Py_NewRef(config);
-  return op;
-}
-
-// A heap subclass's own slots (subtype_traverse/subtype_dealloc) visit and
-// release the reference each instance holds on its class, since this base
-// is a static type; doing it here too would free the class early.
-int AioApiTraverse(PyObject* op, visitproc visit, void* arg) {
-  Py_VISIT(reinterpret_cast<AioApi*>(op)->config);
-  return 0;
-}
-
-int AioApiClear(PyObject* op) {
-  Py_CLEAR(reinterpret_cast<AioApi*>(op)->config);
-  return 0;
-}
-
-void AioApiDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  AioApiClear(op);
-  Py_TYPE(op)->tp_free(op);
-}
-
-#define TXAIO_API_METHOD(name, fn, doc)                                   \
-  {                                                                       \
-    name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn)), \
-        METH_FASTCALL | METH_KEYWORDS, doc                                \
-  }
-
 PyMethodDef kAioApiMethods[] = {
     TXAIO_API_METHOD("create_future", ApiCreateFuture,
                      "create_future(result=, error=, canceller=): a new "
@@ -576,27 +459,15 @@ PyMethodDef kAioApiMethods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-#undef TXAIO_API_METHOD
-
-PyMemberDef kAioApiMembers[] = {
-    {"_config", T_OBJECT_EX, offsetof(AioApi, config), READONLY,
-     "the configuration (its .loop) this API uses"},
-    {nullptr, 0, 0, 0, nullptr},
-};
-
 PyTypeObject AioApiType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioApi",
     .tp_basicsize = sizeof(AioApi),
-    .tp_dealloc = AioApiDealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_BASETYPE,
+    // Py_TPFLAGS_HAVE_GC, traverse and clear come from ApiBase.
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "AioApi(config): the native methods of txaio's asyncio API.",
-    .tp_traverse = AioApiTraverse,
-    .tp_clear = AioApiClear,
     .tp_methods = kAioApiMethods,
-    .tp_members = kAioApiMembers,
-    .tp_new = AioApiNew,
+    .tp_base = &ApiBaseType,
 };
 
 // ---------------------------------------------------------------------------

@@ -54,6 +54,15 @@ struct Strings {
   PyObject* call_parens;
   PyObject* log_level_attr;
   PyObject* log_levels;
+  PyObject* debug;
+  PyObject* callbacks;
+  PyObject* canceller_attr;
+  PyObject* called;
+  PyObject* chained_to;
+  PyObject* callback;
+  PyObject* addErrback;
+  PyObject* addCallbacks;
+  PyObject* create_future_args;
   PyObject* filters;
   PyObject* handlers;
   PyObject* level;
@@ -81,6 +90,7 @@ bool InitStrings();
 bool AddAioTypes(PyObject* module);
 bool AddBatchedTimerTypes(PyObject* module);
 bool AddLogTypes(PyObject* module);
+bool AddTxTypes(PyObject* module);
 
 // Calls obj.<name>() through the method cache (no bound method object).
 inline PyObject* CallMethod0(PyObject* obj, PyObject* name) {

@@ -54,6 +54,15 @@ bool InitStrings() {
       {&S.call_parens, "()"},
       {&S.log_level_attr, "_log_level"},
       {&S.log_levels, "log_levels"},
+      {&S.debug, "debug"},
+      {&S.callbacks, "callbacks"},
+      {&S.canceller_attr, "_canceller"},
+      {&S.called, "called"},
+      {&S.chained_to, "_chainedTo"},
+      {&S.callback, "callback"},
+      {&S.addErrback, "addErrback"},
+      {&S.addCallbacks, "addCallbacks"},
+      {&S.create_future_args, "_create_future"},
       {&S.filters, "filters"},
       {&S.handlers, "handlers"},
       {&S.level, "level"},
@@ -103,7 +112,7 @@ PYBIND11_MODULE(_txaio_core, m) {
   if (!txaio_py::InitStrings() || !txaio_py::InitLoopTypes() ||
       !txaio_py::AddAioTypes(m.ptr()) ||
       !txaio_py::AddBatchedTimerTypes(m.ptr()) ||
-      !txaio_py::AddLogTypes(m.ptr()) ||
+      !txaio_py::AddLogTypes(m.ptr()) || !txaio_py::AddTxTypes(m.ptr()) ||
       PyModule_AddFunctions(m.ptr(), txaio_py::kModuleFunctions) < 0) {
     throw pybind11::error_already_set();
   }

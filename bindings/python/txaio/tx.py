@@ -8,12 +8,12 @@ reactor call) running on the reactor.
 import io
 import os
 import sys
-from asyncio import iscoroutine
+from asyncio.coroutines import _COROUTINE_TYPES
 from functools import partial
 from time import time_ns, perf_counter_ns  # noqa: F401
 
 from twisted.internet.defer import (
-    Deferred, ensureDeferred, fail, succeed)
+    _NONE_KWARGS, Deferred, _failthru, ensureDeferred, fail, succeed)
 from twisted.logger import (
     ILogObserver, LogLevel, Logger as _Logger, formatEvent, formatTime,
     globalLogBeginner, globalLogPublisher)
@@ -150,12 +150,16 @@ def start_logging(out=_stdout, level='info'):
 
 _unspecified = object()
 
+_core.tx_setup(Deferred, Failure, succeed, fail, ensureDeferred,
+               _COROUTINE_TYPES, _failthru, _NONE_KWARGS)
 
-class _TxApi(object):
-    """The txaio API over a reactor configuration (see with_config)."""
 
-    def __init__(self, config):
-        self._config = config
+class _TxApi(_core.TxApi):
+    """The txaio API over a reactor configuration (see with_config).
+
+    The per-call hot methods come from the native base: create_future
+    (without arguments), create_future_success, as_future, resolve,
+    is_called and add_callbacks."""
 
     def failure_message(self, fail):
         try:
@@ -175,8 +179,9 @@ class _TxApi(object):
         except Exception:
             return "Failed to format failure traceback for '{0}'".format(fail)
 
-    def create_future(self, result=_unspecified, error=_unspecified,
-                      canceller=None):
+    def _create_future(self, result=_unspecified, error=_unspecified,
+                       canceller=None):
+        # create_future with arguments (without, it is TxApi's).
         if result is not _unspecified and error is not _unspecified:
             raise ValueError("Cannot have both result and error.")
         f = Deferred(canceller=canceller)
@@ -186,27 +191,8 @@ class _TxApi(object):
             self.reject(f, error)
         return f
 
-    def create_future_success(self, result):
-        return succeed(result)
-
     def create_future_error(self, error=None):
         return fail(create_failure(error))
-
-    def as_future(self, fun, *args, **kwargs):
-        # maybeDeferred, plus coroutines (async def functions) wrapped with
-        # ensureDeferred; checking the result instead of the function also
-        # covers plain functions that return a coroutine.
-        try:
-            res = fun(*args, **kwargs)
-        except BaseException:
-            return fail(Failure())
-        if isinstance(res, Deferred):
-            return res
-        if isinstance(res, Failure):
-            return fail(res)
-        if iscoroutine(res):
-            return ensureDeferred(res)
-        return succeed(res)
 
     def is_future(self, obj):
         return isinstance(obj, Deferred)
@@ -219,12 +205,6 @@ class _TxApi(object):
         `bucket_seconds` and run `chunk_size` at a time."""
         return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
                                   _default_reactor, True)
-
-    def is_called(self, future):
-        return future.called
-
-    def resolve(self, future, result=None):
-        future.callback(result)
 
     def reject(self, future, error=None):
         if error is None:
@@ -246,17 +226,6 @@ class _TxApi(object):
         if exception:
             return Failure(exception)
         return Failure()
-
-    def add_callbacks(self, future, callback, errback):
-        """Adds callback and/or errback (not both None: ValueError);
-        returns the Deferred."""
-        if callback is None:
-            if errback is None:
-                raise ValueError("callback and errback cannot both be None")
-            future.addErrback(errback)
-        else:
-            future.addCallbacks(callback, errback)
-        return future
 
     def gather(self, futures, consume_exceptions=True):
         """A Deferred for the list of results (Failures included) of

@@ -61,6 +61,12 @@ _TX_LEVELS = {
 # starts writing it.
 _TX_LEVEL_INDEX = {tx: log_levels.index(name)
                    for name, tx in _TX_LEVELS.items()}
+# Per txaio level: its TwistedEmitter's arguments after the logger (trace
+# is debug, marked).
+_EMITTER_ARGS = tuple(
+    (name, _TX_LEVELS.get(name, LogLevel.debug),
+     _TX_LEVEL_INDEX[_TX_LEVELS.get(name, LogLevel.debug)], name == 'trace')
+    for name in log_levels if name != 'none')
 
 
 def _tx_emit(tx_logger, level, *args, **kwargs):
@@ -82,12 +88,11 @@ def _make_sink(logger):
     if type(tx_logger) is _Logger:
         # Native: builds Logger.emit's event and, when only our observer
         # would see it, writes the observer's line itself.
+        categories = _logging._categories
         emitters = {
-            name: _core.TwistedEmitter(
-                tx_logger, _TX_LEVELS.get(name, LogLevel.debug),
-                _TX_LEVEL_INDEX[_TX_LEVELS.get(name, LogLevel.debug)],
-                _logging._categories, name == 'trace')
-            for name in log_levels if name != 'none'}
+            name: _core.TwistedEmitter(tx_logger, level, index, categories,
+                                       trace)
+            for name, level, index, trace in _EMITTER_ARGS}
     else:
         # A Logger subclass may override emit(): call it.
         emitters = {name: partial(_tx_emit, tx_logger, level)

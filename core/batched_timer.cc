@@ -6,7 +6,6 @@
 #include <memory>
 #include <stdexcept>
 
-#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/internal/duration.h"
@@ -14,23 +13,17 @@
 
 namespace txaio {
 namespace internal {
+
 namespace {
-
-constexpr uint32_t kNil = std::numeric_limits<uint32_t>::max();
-
-// Keeps bucket boundaries (key * bucket) representable in int64 ns.
-constexpr int64_t kMaxDeadlineNs = std::numeric_limits<int64_t>::max() / 2;
-
-// The slab grows by blocks of 2^kBlockBits slots that never move.
-constexpr int kBlockBits = 12;
-constexpr uint32_t kBlockSize = uint32_t{1} << kBlockBits;
 
 int64_t CeilDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b > 0) ? q + 1 : q;
 }
 
-[[noreturn]] ABSL_ATTRIBUTE_NOINLINE void ThrowBadDelay(absl::Duration delay) {
+}  // namespace
+
+void ThrowBadBatchedDelay(absl::Duration delay) {
   if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
     throw std::invalid_argument(
         absl::StrCat("BatchedTimer::call_later: delay must be finite and "
@@ -42,131 +35,14 @@ int64_t CeilDiv(int64_t a, int64_t b) {
       absl::FormatDuration(delay)));
 }
 
-}  // namespace
-
-// The slab of calls and the buckets they are linked into. Each bucket is an
-// intrusive doubly-linked list through the slab, so cancel unlinks in O(1)
-// and a drained bucket never meets a cancelled call.
-//
-// Slots never move (the slab grows by blocks), so a call is constructed,
-// run and destroyed in place, and what it runs or destroys may schedule
-// more calls meanwhile. A slot's Task is alive from Reserve until the slot
-// goes back on the free list, which happens only after the Task is
-// destroyed: a capture's destructor calling back into the timer never
-// finds its own slot reused.
-class BatchedTimerState : public BatchedTimerRefCount {
- public:
-  BatchedTimerState(Loop& loop, int64_t bucket_ns, int64_t chunk_size)
-      : loop_(loop), bucket_ns_(bucket_ns), chunk_size_(chunk_size) {}
-  ~BatchedTimerState();
-
-  BatchedReservation Reserve(absl::Duration delay);
-  // The generation the call's handle must carry.
-  uint64_t Commit(const BatchedReservation& reservation);
-  // Gives back a reserved slot whose Task was never constructed.
-  void Abandon(uint32_t index) { Free(index); }
-  bool Cancel(uint32_t slot, uint64_t generation);
-  // Handles only ever name slots of their own timer, so `slot` is in range.
-  bool Active(uint32_t slot, uint64_t generation) const {
-    return At(slot).generation == generation;
-  }
-
-  void set_error_handler(BatchedErrorHandler handler) {
-    error_handler_ = std::move(handler);
-  }
-  size_t pending() const { return pending_; }
-  size_t loop_timers() const { return buckets_in_use_; }
-  int64_t bucket_ns() const { return bucket_ns_; }
-  int64_t chunk_size() const { return chunk_size_; }
-  Loop& loop() const { return loop_; }
-
- private:
-  struct alignas(64) Slot {
-    Slot() {}
-    ~Slot() {}
-    // Constructed and destroyed by hand (see the class comment).
-    union {
-      Task task;
-    };
-    // The call's deadline until its bucket fires; then the latest time this
-    // call and every call after it in the bucket may run (deadline + one
-    // bucket, minimised over the rest of the list).
-    int64_t limit_ns = 0;
-    // Bumped whenever the call leaves its bucket, so stale handles stop
-    // matching.
-    uint64_t generation = 1;
-    uint32_t prev = kNil;
-    // The next call in the bucket, or the next free slot.
-    uint32_t next = kNil;
-    // kNil unless the slot holds a call filed in a bucket.
-    uint32_t bucket = kNil;
-  };
-  struct Bucket {
-    int64_t key = 0;  // due at key * bucket_ns_
-    uint32_t head = kNil;
-    uint32_t tail = kNil;
-    size_t count = 0;
-    bool draining = false;
-    // The bucket's loop timer, then the one for its next chunk.
-    DelayedCall timer;
-    int64_t chunk_interval_ns = 0;
-    int64_t chunks_run = 0;
-    std::vector<Failure> errors;
-    uint32_t next_free = kNil;
-  };
-
-  Slot& At(uint32_t index) const {
-    return blocks_[index >> kBlockBits][index & (kBlockSize - 1)];
-  }
-  // Adds a block of free slots; returns the first.
-  uint32_t GrowSlab();
-  uint32_t BucketFor(int64_t key);
-  // BucketFor, giving the reserved slot back if that throws.
-  uint32_t NewBucketFor(const BatchedReservation& reservation);
-  void FreeBucket(uint32_t b);
-  // Gives an emptied bucket's loop timer back, unless it is draining.
-  void ForgetBucket(uint32_t b);
-  // Takes the call out of its bucket and retires its handles; its Task
-  // stays alive in the slot.
-  void Detach(Slot& slot);
-  void Free(uint32_t index) {
-    At(index).next = free_slot_;
-    free_slot_ = index;
-  }
-  // Destroys the slot's Task, then puts the slot on the free list.
-  void DestroyAndFree(uint32_t index);
-  void FireBucket(uint32_t b);
-  void RunChunk(uint32_t b);
-  void Report(std::vector<Failure> errors);
-  Task BucketTask(uint32_t b, bool first);
-
-  Loop& loop_;
-  const int64_t bucket_ns_;
-  const int64_t chunk_size_;
-  std::vector<std::unique_ptr<Slot[]>> blocks_;
-  uint32_t free_slot_ = kNil;
-  std::vector<Bucket> buckets_;
-  uint32_t free_bucket_ = kNil;
-  size_t buckets_in_use_ = 0;
-  // Buckets waiting to fire, by key. A bucket leaves it when it fires, so a
-  // call scheduled into a bucket being drained starts a new one.
-  absl::flat_hash_map<int64_t, uint32_t> by_key_;
-  // Most calls land in the bucket the previous one did: deadlines in
-  // (cached_low_ns_, cached_high_ns_] skip the division and the map.
-  int64_t cached_low_ns_ = 0;
-  int64_t cached_high_ns_ = 0;
-  uint32_t cached_bucket_ = kNil;
-  void ForgetCachedBucket() { cached_low_ns_ = cached_high_ns_ = 0; }
-  size_t pending_ = 0;
-  BatchedErrorHandler error_handler_;
-};
+void ThrowNullBatchedCallable() {
+  throw std::invalid_argument(
+      "BatchedTimer::call_later: the callable is empty (a null pointer or an "
+      "empty Task)");
+}
 
 void DestroyBatchedTimerState(BatchedTimerRefCount* state) {
   delete static_cast<BatchedTimerState*>(state);
-}
-
-BatchedTimerState* BatchedTimerRef::get() const {
-  return static_cast<BatchedTimerState*>(ptr_);
 }
 
 BatchedTimerState::~BatchedTimerState() {
@@ -174,26 +50,9 @@ BatchedTimerState::~BatchedTimerState() {
   // reserved or running slot cannot exist here: its caller holds a ref.
   for (auto& block : blocks_) {
     for (uint32_t i = 0; i < kBlockSize; ++i) {
-      if (block[i].bucket != kNil) block[i].task.~Task();
+      if (block[i].bucket != kNil) block[i].Destroy();
     }
   }
-}
-
-// Inlined into its one caller on the hot path.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedReservation BatchedTimerState::Reserve(absl::Duration delay) {
-  // Whole nanoseconds in int64: absl::Duration arithmetic costs more than
-  // the rest of call_later.
-  const int64_t delay_ns = CeilToNanoseconds(delay);
-  if (delay < absl::ZeroDuration() || delay_ns > kMaxDeadlineNs) {
-    ThrowBadDelay(delay);
-  }
-  const int64_t now_ns = CeilToNanoseconds(loop_.now());
-  if (now_ns > kMaxDeadlineNs - delay_ns) ThrowBadDelay(delay);
-  uint32_t index = free_slot_;
-  if (index == kNil) index = GrowSlab();
-  Slot& slot = At(index);
-  free_slot_ = slot.next;
-  return BatchedReservation{&slot.task, index, now_ns + delay_ns};
 }
 
 uint32_t BatchedTimerState::GrowSlab() {
@@ -209,37 +68,11 @@ uint32_t BatchedTimerState::GrowSlab() {
   return first;
 }
 
-// Inlined into its one caller on the hot path.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t BatchedTimerState::Commit(const BatchedReservation& reservation) {
-  const int64_t deadline_ns = reservation.deadline_ns;
-  const uint32_t index = reservation.slot;
-  const uint32_t b =
-      (deadline_ns > cached_low_ns_ && deadline_ns <= cached_high_ns_)
-          ? cached_bucket_
-          : NewBucketFor(reservation);
-  Slot& slot = At(index);
-  slot.limit_ns = deadline_ns;
-  slot.bucket = b;
-  slot.next = kNil;
-  Bucket& bucket = buckets_[b];
-  slot.prev = bucket.tail;
-  if (bucket.tail != kNil) {
-    At(bucket.tail).next = index;
-  } else {
-    bucket.head = index;
-  }
-  bucket.tail = index;
-  ++bucket.count;
-  ++pending_;
-  return slot.generation;
-}
-
-uint32_t BatchedTimerState::NewBucketFor(
-    const BatchedReservation& reservation) {
+uint32_t BatchedTimerState::NewBucketFor(uint32_t index, int64_t deadline_ns) {
   try {
-    return BucketFor(CeilDiv(reservation.deadline_ns, bucket_ns_));
+    return BucketFor(CeilDiv(deadline_ns, bucket_ns_));
   } catch (...) {
-    DestroyAndFree(reservation.slot);
+    DestroyAndFree(index);
     throw;
   }
 }
@@ -297,42 +130,17 @@ void BatchedTimerState::ForgetBucket(uint32_t b) {
   timer.cancel();
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void BatchedTimerState::Detach(Slot& slot) {
-  Bucket& bucket = buckets_[slot.bucket];
-  if (slot.prev != kNil) {
-    At(slot.prev).next = slot.next;
-  } else {
-    bucket.head = slot.next;
-  }
-  if (slot.next != kNil) {
-    At(slot.next).prev = slot.prev;
-  } else {
-    bucket.tail = slot.prev;
-  }
-  --bucket.count;
-  --pending_;
-  ++slot.generation;
-  slot.bucket = kNil;
-}
-
 void BatchedTimerState::DestroyAndFree(uint32_t index) {
-  Slot& slot = At(index);
-  slot.task.~Task();
+  At(index).Destroy();
   Free(index);
 }
 
-// Inlined into its one caller on the hot path.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool BatchedTimerState::Cancel(uint32_t index, uint64_t generation) {
-  Slot& slot = At(index);
-  if (slot.generation != generation) return false;
+void BatchedTimerState::FinishCancel(uint32_t index, uint32_t b) {
   // Destroying the call may drop the last other reference to this timer.
   BatchedTimerRef keep_alive(this);
-  const uint32_t b = slot.bucket;
-  Detach(slot);
   if (buckets_[b].count == 0 && !buckets_[b].draining) ForgetBucket(b);
   // Last: what the call captured may call back into this timer.
   DestroyAndFree(index);
-  return true;
 }
 
 void BatchedTimerState::FireBucket(uint32_t b) {
@@ -364,7 +172,7 @@ void BatchedTimerState::RunChunk(uint32_t b) {
       ~Release() { state->DestroyAndFree(index); }
     } release{this, head};
     try {
-      std::move(slot.task)();
+      slot.Run();
     } catch (...) {
       buckets_[b].errors.push_back(create_failure());
     }
@@ -431,7 +239,7 @@ int64_t CheckedBucketNs(absl::Duration bucket) {
         absl::FormatDuration(bucket)));
   }
   int64_t ns = absl::ToInt64Nanoseconds(bucket);
-  if (ns > internal::kMaxDeadlineNs / 2) {
+  if (ns > internal::kMaxBatchedDeadlineNs / 2) {
     throw std::invalid_argument(absl::StrCat(
         "make_batched_timer: seconds_per_bucket too large: ",
         absl::FormatDuration(bucket)));
@@ -455,14 +263,6 @@ BatchedCallErrors::BatchedCallErrors(std::vector<Failure> failures)
     : std::runtime_error(DescribeErrors(failures)),
       failures_(std::move(failures)) {}
 
-bool BatchedCall::cancel() {
-  return state_ && state_.get()->Cancel(slot_, generation_);
-}
-
-bool BatchedCall::active() const {
-  return state_ && state_.get()->Active(slot_, generation_);
-}
-
 BatchedTimer::BatchedTimer(Loop& loop, absl::Duration bucket,
                            int64_t chunk_size)
     : state_(new internal::BatchedTimerState(loop, CheckedBucketNs(bucket),
@@ -473,25 +273,7 @@ BatchedTimer::BatchedTimer(Loop& loop, double seconds_per_bucket,
     : BatchedTimer(loop, BucketFromSeconds(seconds_per_bucket), chunk_size) {}
 
 BatchedCall BatchedTimer::schedule(absl::Duration delay, Task task) {
-  internal::BatchedReservation reservation = Reserve(delay);
-  ::new (reservation.storage) Task(std::move(task));
-  return Commit(reservation);
-}
-
-internal::BatchedReservation BatchedTimer::Reserve(absl::Duration delay) {
-  return state_.get()->Reserve(delay);
-}
-
-BatchedCall BatchedTimer::Commit(
-    const internal::BatchedReservation& reservation) {
-  uint64_t generation = state_.get()->Commit(reservation);
-  return BatchedCall(state_, reservation.slot, generation,
-                     reservation.deadline_ns);
-}
-
-void BatchedTimer::Abandon(
-    const internal::BatchedReservation& reservation) noexcept {
-  state_.get()->Abandon(reservation.slot);
+  return ScheduleTask(delay, std::move(task));
 }
 
 void BatchedTimer::set_error_handler(BatchedErrorHandler handler) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -298,6 +299,95 @@ TEST(BatchedTimerTest, ArgumentsAreBoundAndMembersWork) {
   timer.schedule(absl::Milliseconds(50), [&counter] { counter.total += 1; });
   loop.advance(absl::Seconds(1));
   EXPECT_EQ(counter.total, 8);
+}
+
+TEST(BatchedTimerTest, RejectsEmptyCallables) {
+  ManualLoop loop;
+  BatchedTimer timer = make_batched_timer(loop, 0.1, 10);
+  struct Counter {
+    void add(int) {}
+  } counter;
+  void (*null_function)() = nullptr;
+  void (Counter::*null_member)(int) = nullptr;
+  EXPECT_THROW(timer.call_later(0.1, null_function), std::invalid_argument);
+  EXPECT_THROW(timer.call_later(0.1, null_member, &counter, 1),
+               std::invalid_argument);
+  EXPECT_THROW(timer.call_later(0.1, Task()), std::invalid_argument);
+  EXPECT_THROW(timer.schedule(absl::Milliseconds(100), Task()),
+               std::invalid_argument);
+  EXPECT_EQ(timer.pending(), 0u);
+  EXPECT_EQ(timer.loop_timers(), 0u);
+  EXPECT_EQ(loop.pending_timers(), 0u);
+}
+
+// Small trivially copyable callables are stored apart from Task (see
+// internal::BatchedCallable); both kinds share buckets, order, cancel and
+// error reporting.
+TEST(BatchedTimerTest, PlainAndTaskCallsShareABucket) {
+  static_assert(internal::kBatchedPlain<void (*)()>);
+  ManualLoop loop;
+  BatchedTimer timer = make_batched_timer(loop, 0.1, 3);
+  std::vector<std::string> ran;
+  std::vector<std::vector<std::string>> reports;
+  timer.set_error_handler([&](std::vector<Failure> failures) {
+    std::vector<std::string> messages;
+    for (const Failure& f : failures) messages.push_back(failure_message(f));
+    reports.push_back(messages);
+  });
+  auto plain = [&ran](const char* name) {
+    auto fn = [&ran, name] { ran.push_back(name); };
+    static_assert(internal::kBatchedPlain<decltype(fn)>);
+    return fn;
+  };
+  auto task = [&ran](std::string name) {
+    auto fn = [&ran, name] { ran.push_back(name); };
+    static_assert(!internal::kBatchedPlain<decltype(fn)>);
+    return fn;
+  };
+  std::vector<BatchedCall> calls;
+  calls.push_back(timer.call_later(0.05, plain("plain 0")));
+  calls.push_back(timer.call_later(0.05, task("task 1")));
+  calls.push_back(timer.call_later(0.05, plain("plain 2")));
+  calls.push_back(timer.call_later(0.05, task("task 3")));
+  calls.push_back(timer.call_later(0.05, [&ran] {
+    ran.push_back("plain 4");
+    throw std::runtime_error("plain 4");
+  }));
+  calls.push_back(timer.call_later(0.05, [&ran, tag = std::string("task 5")] {
+    ran.push_back(tag);
+    throw std::runtime_error(tag);
+  }));
+  calls.push_back(timer.call_later(0.05, plain("plain 6")));
+  EXPECT_TRUE(calls[2].cancel());
+  EXPECT_TRUE(calls[3].cancel());
+  EXPECT_FALSE(calls[2].cancel());
+  EXPECT_FALSE(calls[3].cancel());
+  EXPECT_EQ(timer.pending(), 5u);
+  EXPECT_EQ(timer.loop_timers(), 1u);
+  loop.advance(absl::Seconds(1));
+  EXPECT_EQ(ran, (std::vector<std::string>{"plain 0", "task 1", "plain 4",
+                                           "task 5", "plain 6"}));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0],
+            (std::vector<std::string>{"std::runtime_error: plain 4",
+                                      "std::runtime_error: task 5"}));
+  for (BatchedCall& call : calls) EXPECT_FALSE(call.cancel());
+}
+
+TEST(BatchedTimerTest, PendingTasksAreReleasedWithTheTimer) {
+  auto captured = std::make_shared<int>(7);
+  BatchedCall call;
+  {
+    ManualLoop loop;
+    BatchedTimer timer = make_batched_timer(loop, 0.1, 10);
+    call = timer.call_later(1.0, [captured] {});
+    timer.call_later(1.0, [] {});
+    EXPECT_EQ(captured.use_count(), 2);
+  }
+  // The handle still holds the timer: the call is still there.
+  EXPECT_EQ(captured.use_count(), 2);
+  call = BatchedCall();
+  EXPECT_EQ(captured.use_count(), 1);
 }
 
 TEST(BatchedTimerTest, ErrorHandlerReceivesTheBucketsFailuresOnce) {

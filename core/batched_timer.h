@@ -100,7 +100,7 @@ class BatchedTimerRef {
     std::swap(ptr_, other.ptr_);
     return *this;
   }
-  ~BatchedTimerRef() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE ~BatchedTimerRef() {
     if (ptr_ != nullptr && ptr_->Unref()) DestroyBatchedTimerState(ptr_);
   }
 
@@ -213,7 +213,9 @@ class BatchedTimer {
   // must be finite and >= 0 and fn not a null pointer, else
   // std::invalid_argument.
   template <typename F, typename... Args>
-  BatchedCall call_later(absl::Duration delay, F&& fn, Args&&... args) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE BatchedCall call_later(absl::Duration delay,
+                                                      F&& fn,
+                                                      Args&&... args) {
     using Fn = std::decay_t<F>;
     if constexpr (std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn>) {
       if (fn == nullptr) internal::ThrowNullBatchedCallable();
@@ -277,7 +279,8 @@ class BatchedTimer {
 
   // A callable kept as BatchedCallable::Plain: copying it cannot throw.
   template <typename C>
-  BatchedCall SchedulePlain(absl::Duration delay, C callable) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE BatchedCall SchedulePlain(absl::Duration delay,
+                                                         C callable) {
     internal::BatchedReservation reservation = Reserve(delay);
     reservation.storage->plain.run = &internal::RunPlainBatchedCall<C>;
     ::new (static_cast<void*>(reservation.storage->plain.bytes))
@@ -286,7 +289,8 @@ class BatchedTimer {
   }
   // Any other callable, as a Task.
   template <typename C>
-  BatchedCall ScheduleTask(absl::Duration delay, C&& callable) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE BatchedCall ScheduleTask(absl::Duration delay,
+                                                        C&& callable) {
     internal::BatchedReservation reservation = Reserve(delay);
     try {
       ::new (&reservation.storage->task) Task(std::forward<C>(callable));
@@ -412,7 +416,7 @@ class BatchedTimerState : public BatchedTimerRefCount {
     uint32_t next_free = kNil;
   };
 
-  Slot& At(uint32_t index) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Slot& At(uint32_t index) const {
     return blocks_[index >> kBlockBits][index & (kBlockSize - 1)];
   }
   // Adds a block of free slots; returns the first.
@@ -426,7 +430,7 @@ class BatchedTimerState : public BatchedTimerRefCount {
   // Takes the call out of its bucket and retires its handles; its callable
   // stays alive in the slot.
   void Detach(Slot& slot);
-  void Free(uint32_t index) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Free(uint32_t index) {
     At(index).next = free_slot_;
     free_slot_ = index;
   }

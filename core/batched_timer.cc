@@ -68,7 +68,7 @@ uint32_t BatchedTimerState::GrowSlab() {
   return first;
 }
 
-uint32_t BatchedTimerState::NewBucketFor(uint32_t index, int64_t deadline_ns) {
+uint32_t BatchedTimerState::BucketForCall(uint32_t index, int64_t deadline_ns) {
   try {
     return BucketFor(CeilDiv(deadline_ns, bucket_ns_));
   } catch (...) {
@@ -80,27 +80,40 @@ uint32_t BatchedTimerState::NewBucketFor(uint32_t index, int64_t deadline_ns) {
 uint32_t BatchedTimerState::BucketFor(int64_t key) {
   auto [it, inserted] = by_key_.try_emplace(key, kNil);
   if (inserted) {
-    uint32_t b = free_bucket_;
-    if (b != kNil) {
-      free_bucket_ = buckets_[b].next_free;
-    } else {
-      b = static_cast<uint32_t>(buckets_.size());
-      buckets_.emplace_back();
+    try {
+      it->second = NewBucket(key);
+    } catch (...) {
+      by_key_.erase(key);
+      throw;
     }
-    it->second = b;
-    ++buckets_in_use_;
-    Bucket& bucket = buckets_[b];
-    bucket.key = key;
-    // Read after the deadline was: later, so the timer never fires early.
-    const int64_t now_ns = CeilToNanoseconds(loop_.now());
-    bucket.timer = loop_.call_later(
-        absl::Nanoseconds(std::max<int64_t>(0, key * bucket_ns_ - now_ns)),
-        BucketTask(b, /*first=*/true));
   }
   cached_low_ns_ = (key - 1) * bucket_ns_;
   cached_high_ns_ = key * bucket_ns_;
   cached_bucket_ = it->second;
   return it->second;
+}
+
+uint32_t BatchedTimerState::NewBucket(int64_t key) {
+  uint32_t b = free_bucket_;
+  if (b != kNil) {
+    free_bucket_ = buckets_[b].next_free;
+  } else {
+    b = static_cast<uint32_t>(buckets_.size());
+    buckets_.emplace_back();
+  }
+  ++buckets_in_use_;
+  buckets_[b].key = key;
+  // Read after the deadline was: later, so the timer never fires early.
+  const int64_t now_ns = CeilToNanoseconds(loop_.now());
+  try {
+    buckets_[b].timer = loop_.call_later(
+        absl::Nanoseconds(std::max<int64_t>(0, key * bucket_ns_ - now_ns)),
+        BucketTask(b, /*first=*/true));
+  } catch (...) {
+    FreeBucket(b);
+    throw;
+  }
+  return b;
 }
 
 Task BatchedTimerState::BucketTask(uint32_t b, bool first) {

@@ -298,8 +298,8 @@ class BatchedTimer {
       Abandon(reservation);
       throw;
     }
-    // An empty Task (given as one, or from a null std::function pointer
-    // wrapper) would fail only when its bucket fires, far from the mistake.
+    // An empty Task (passed as one, or made from a null pointer) would fail
+    // only when its bucket fires, far from the mistake.
     if (!reservation.storage->task) {
       reservation.storage->task.~Task();
       Abandon(reservation);
@@ -421,9 +421,14 @@ class BatchedTimerState : public BatchedTimerRefCount {
   }
   // Adds a block of free slots; returns the first.
   uint32_t GrowSlab();
+  // The bucket due at key * bucket_ns_, made (with its loop timer) if there
+  // is none waiting. Throws what the loop throws, leaving no bucket behind.
   uint32_t BucketFor(int64_t key);
-  // BucketFor the deadline, giving the reserved slot back if that throws.
-  uint32_t NewBucketFor(uint32_t index, int64_t deadline_ns);
+  // Takes a free bucket for `key` and starts its loop timer.
+  uint32_t NewBucket(int64_t key);
+  // BucketFor the reserved call's deadline, destroying the call and giving
+  // its slot back if that throws.
+  uint32_t BucketForCall(uint32_t index, int64_t deadline_ns);
   void FreeBucket(uint32_t b);
   // Gives an emptied bucket's loop timer back, unless it is draining.
   void ForgetBucket(uint32_t b);
@@ -501,15 +506,16 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t BatchedTimerState::Commit(
     const BatchedReservation& reservation, bool plain) {
   const int64_t deadline_ns = reservation.deadline_ns;
   const uint32_t index = reservation.slot;
+  Slot& slot = At(index);
+  // First: BucketForCall destroys the call as what it is if it throws.
+  slot.plain = plain;
   uint32_t b = cached_bucket_;
   if (deadline_ns <= cached_low_ns_ || deadline_ns > cached_high_ns_)
       [[unlikely]] {
-    b = NewBucketFor(index, deadline_ns);
+    b = BucketForCall(index, deadline_ns);
   }
-  Slot& slot = At(index);
   slot.limit_ns = deadline_ns;
   slot.bucket = b;
-  slot.plain = plain;
   slot.next = kNil;
   Bucket& bucket = buckets_[b];
   slot.prev = bucket.tail;

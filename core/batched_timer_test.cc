@@ -8,9 +8,11 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -256,6 +258,53 @@ TEST(BatchedTimerTest, ACallableThatFailsToConstructLeavesNoCall) {
   BatchedCall call = timer.call_later(0.1, [&] { ++ran; });
   loop.advance(absl::Seconds(1));
   EXPECT_EQ(ran, 1);
+}
+
+// A ManualLoop (`inner`, advanced by the test) whose call_later throws while
+// `fail` is set, as an allocation failure would.
+class FailingLoop : public Loop {
+ public:
+  std::string_view framework() const override { return "failing"; }
+  absl::Duration now() const override { return inner.now(); }
+  void call_soon(Task task) override { inner.call_soon(std::move(task)); }
+  void call_soon_threadsafe(Task task) override {
+    inner.call_soon_threadsafe(std::move(task));
+  }
+  DelayedCall call_later(absl::Duration delay, Task task) override {
+    if (fail) throw std::bad_alloc();
+    return inner.call_later(delay, std::move(task));
+  }
+
+  ManualLoop inner;
+  bool fail = false;
+};
+
+TEST(BatchedTimerTest, ALoopTimerThatFailsLeavesNoCallAndNoBucket) {
+  FailingLoop loop;
+  BatchedTimer timer(loop, 0.1, 10);
+  auto captured = std::make_shared<int>(7);
+  int ran = 0;
+  // Each call_later below reuses the slot the call before it was cancelled
+  // from (free slots are reused last in, first out), and each needs a new
+  // bucket (cancelling a bucket's last call gives the bucket back): the
+  // failed call must be destroyed as what it is, not as what the slot held.
+  EXPECT_TRUE(timer.call_later(0.1, [&ran] { ++ran; }).cancel());
+  loop.fail = true;
+  EXPECT_THROW(timer.call_later(0.1, [captured] {}), std::bad_alloc);
+  EXPECT_EQ(captured.use_count(), 1);
+  loop.fail = false;
+  EXPECT_TRUE(timer.call_later(0.1, [captured] {}).cancel());
+  loop.fail = true;
+  EXPECT_THROW(timer.call_later(0.1, [&ran] { ++ran; }), std::bad_alloc);
+  EXPECT_EQ(timer.pending(), 0u);
+  EXPECT_EQ(timer.loop_timers(), 0u);
+  // No bucket without a loop timer was left behind for this deadline.
+  loop.fail = false;
+  BatchedCall call = timer.call_later(0.1, [&ran] { ++ran; });
+  EXPECT_EQ(timer.loop_timers(), 1u);
+  loop.inner.advance(absl::Seconds(1));
+  EXPECT_EQ(ran, 1);
+  EXPECT_FALSE(call.active());
 }
 
 TEST(BatchedTimerTest, HandlesAndTimerMayOutliveTheLoop) {

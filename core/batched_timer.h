@@ -170,6 +170,13 @@ class BatchedCallErrors : public std::runtime_error {
 class BatchedCall {
  public:
   BatchedCall() = default;
+  BatchedCall(const BatchedCall&) = default;
+  BatchedCall(BatchedCall&&) = default;
+  BatchedCall& operator=(const BatchedCall&) = default;
+  BatchedCall& operator=(BatchedCall&&) = default;
+  // Declared only to be inlined wherever a handle dies (large callers of
+  // call_later would otherwise get an out-of-line call).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE ~BatchedCall() = default;
 
   // Cancels the call if it has neither run nor been cancelled, releasing what
   // it captured at once. Returns whether this cancelled it. O(1).
@@ -565,9 +572,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool BatchedTimerState::Cancel(uint32_t inde
 
 }  // namespace internal
 
-inline BatchedCall::BatchedCall(internal::BatchedTimerState& state,
-                                uint32_t slot, uint64_t generation,
-                                int64_t when_ns)
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedCall::BatchedCall(
+    internal::BatchedTimerState& state, uint32_t slot, uint64_t generation,
+    int64_t when_ns)
     : state_(state), slot_(slot), generation_(generation), when_ns_(when_ns) {}
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool BatchedCall::cancel() {

@@ -24,7 +24,9 @@
 #ifndef TXAIO_CORE_FUTURE_H_
 #define TXAIO_CORE_FUTURE_H_
 
-#include <memory>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -90,11 +92,87 @@ struct CallbackPair {
   Errback on_failure;
 };
 
+// The state Future<T> handles share. Counted by hand rather than by
+// shared_ptr: no control block, and while a dispatch is queued the loop holds
+// one more count on the same atomic, the state itself being the queue entry
+// (a ReadyEntry, so no Task wraps it). The count is atomic because handles may
+// be copied and dropped on other threads (to reach the loop through
+// call_soon_threadsafe); everything else is loop thread only.
 template <typename T>
-struct FutureState {
+class FutureState final : public ReadyEntry {
+ public:
   explicit FutureState(Loop* loop) : loop(loop) {}
   FutureState(const FutureState&) = delete;
   FutureState& operator=(const FutureState&) = delete;
+
+  // Recycled per thread: a server churns through many short-lived futures.
+  // (The class is final, so every allocation has its size.)
+  static void* operator new(size_t) {
+    return BlockCache<sizeof(FutureState), alignof(FutureState)>::take();
+  }
+  static void operator delete(void* block) {
+    BlockCache<sizeof(FutureState), alignof(FutureState)>::give(block);
+  }
+
+  // Takes one more reference; the caller must already hold one.
+  void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Gives back one reference, destroying the state with the last one.
+  void release() {
+    // A holder that sees a count of one is the only holder, and nobody
+    // without a reference can take one: no read-modify-write needed.
+    if (refs_.load(std::memory_order_acquire) == 1 ||
+        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete this;
+    }
+  }
+
+  // Queues the dispatch that runs the pairs, unless one is queued already.
+  void schedule_dispatch() {
+    if (dispatch_scheduled) return;
+    dispatch_scheduled = true;
+    add_ref();  // the loop's; dispatch_soon() gives it back if it throws
+    loop->dispatch_soon(*this);
+  }
+
+  // ReadyEntry: runs every pair added so far, then those added meanwhile.
+  void run() override {
+    struct LoopReference {
+      FutureState* state;
+      ~LoopReference() { state->release(); }
+    } loop_reference{this};
+    dispatch_scheduled = false;
+    dispatching = true;
+    // Pairs run in place; add_callbacks() meanwhile appends to `added` so
+    // that the pair running now is never moved under its own feet.
+    do {
+      for (CallbackPair<T>& pair : callbacks) run_pair(pair);
+      callbacks.clear();
+      for (CallbackPair<T>& pair : added) callbacks.push_back(std::move(pair));
+      added.clear();
+    } while (!callbacks.empty());
+    dispatching = false;
+  }
+
+  void discard() override {
+    dispatch_scheduled = false;
+    release();
+  }
+
+  Loop* loop;
+  FutureStatus status = FutureStatus::kPending;
+  bool dispatch_scheduled = false;
+  bool failure_seen = false;
+  bool dispatching = false;
+  std::optional<ValueOf<T>> value;
+  std::optional<Failure> failure;
+  absl::InlinedVector<CallbackPair<T>, 1> callbacks;
+  // Pairs added while `callbacks` is being run.
+  std::vector<CallbackPair<T>> added;
+  Canceller<T> canceller;
+
+ private:
+  // Only release() destroys a state.
   ~FutureState() {
     // A failure nobody handled must not vanish silently.
     if (status == FutureStatus::kFailed && !failure_seen) {
@@ -102,17 +180,40 @@ struct FutureState {
     }
   }
 
-  Loop* loop;
-  FutureStatus status = FutureStatus::kPending;
-  bool dispatch_scheduled = false;
-  bool failure_seen = false;
-  std::optional<ValueOf<T>> value;
-  std::optional<Failure> failure;
-  bool dispatching = false;
-  absl::InlinedVector<CallbackPair<T>, 1> callbacks;
-  // Pairs added while `callbacks` is being run.
-  std::vector<CallbackPair<T>> added;
-  Canceller<T> canceller;
+  void run_pair(CallbackPair<T>& pair) {
+    if (status == FutureStatus::kSucceeded) {
+      if (!pair.on_value) return;
+      try {
+        if constexpr (std::is_void_v<T>) {
+          pair.on_value();
+        } else {
+          pair.on_value(*value);
+        }
+      } catch (...) {
+        run_errback(pair.on_failure, create_failure());
+      }
+      return;
+    }
+    // A callback-only pair does not handle the failure: another pair's
+    // errback may, and if none does, ~FutureState reports it exactly once.
+    if (!pair.on_failure) return;
+    failure_seen = true;
+    run_errback(pair.on_failure, *failure);
+  }
+
+  static void run_errback(Errback& errback, const Failure& failure) {
+    if (!errback) {
+      report_unhandled_failure(failure);
+      return;
+    }
+    try {
+      errback(failure);
+    } catch (...) {
+      report_unhandled_failure(create_failure());
+    }
+  }
+
+  std::atomic<uint32_t> refs_{1};
 };
 
 }  // namespace internal
@@ -129,9 +230,21 @@ class Future {
 
   // Makes a pending future on `loop`, which must outlive it.
   explicit Future(Loop& loop, Canceller<T> canceller = {})
-      : state_(std::allocate_shared<State>(
-            internal::RecyclingAllocator<State>(), &loop)) {
-    state_->canceller = std::move(canceller);
+      : state_(new State(&loop)) {
+    if (canceller) state_->canceller = std::move(canceller);
+  }
+
+  Future(const Future& other) : state_(other.state_) {
+    if (state_ != nullptr) state_->add_ref();
+  }
+  Future(Future&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)) {}
+  Future& operator=(Future other) noexcept {
+    std::swap(state_, other.state_);
+    return *this;
+  }
+  ~Future() {
+    if (state_ != nullptr) state_->release();
   }
 
   bool valid() const { return state_ != nullptr; }
@@ -224,22 +337,20 @@ class Future {
   }
 
   // Adds a callback/errback pair; either may be empty (nullptr), not both
-  // (std::invalid_argument).
-  void add_callbacks(Callback<T> callback, Errback errback) {
-    if (!callback && !errback) {
-      throw std::invalid_argument(
-          "add_callbacks: callback and errback cannot both be null");
-    }
+  // (std::invalid_argument). They are anything a Callback<T> and an Errback
+  // can be made from, made in place in the future's state.
+  template <typename C = Callback<T>, typename E = Errback>
+    requires(std::is_constructible_v<Callback<T>, C &&> &&
+             std::is_constructible_v<Errback, E &&>)
+  void add_callbacks(C&& callback, E&& errback) {
     State& s = state();
     if (s.dispatching) {
       // Runs in the dispatch under way, after the pairs before it.
-      s.added.push_back({std::move(callback), std::move(errback)});
+      add_pair(s.added, std::forward<C>(callback), std::forward<E>(errback));
       return;
     }
-    s.callbacks.push_back({std::move(callback), std::move(errback)});
-    if (s.status != internal::FutureStatus::kPending) {
-      schedule_dispatch(state_);
-    }
+    add_pair(s.callbacks, std::forward<C>(callback), std::forward<E>(errback));
+    if (s.status != internal::FutureStatus::kPending) s.schedule_dispatch();
   }
 
   friend bool operator==(const Future& a, const Future& b) {
@@ -261,65 +372,24 @@ class Future {
     }
   }
 
+  // Appends the pair to `pairs`, unless both halves are null (then throws).
+  template <typename Pairs, typename C, typename E>
+  static void add_pair(Pairs& pairs, C&& callback, E&& errback) {
+    // Made where it stays: moving a just-made AnyInvocable is a copy of its
+    // storage and an indirect call, per half.
+    internal::CallbackPair<T>& pair =
+        pairs.emplace_back(std::forward<C>(callback), std::forward<E>(errback));
+    if (!pair.on_value && !pair.on_failure) {
+      pairs.pop_back();
+      throw std::invalid_argument(
+          "add_callbacks: callback and errback cannot both be null");
+    }
+  }
+
   void settle(internal::FutureStatus status) {
     state_->status = status;
     if (state_->canceller) state_->canceller = nullptr;
-    if (!state_->callbacks.empty()) schedule_dispatch(state_);
-  }
-
-  static void schedule_dispatch(const std::shared_ptr<State>& state) {
-    if (state->dispatch_scheduled) return;
-    state->dispatch_scheduled = true;
-    state->loop->call_soon([state] { run_callbacks(*state); });
-  }
-
-  static void run_callbacks(State& s) {
-    s.dispatch_scheduled = false;
-    s.dispatching = true;
-    // Pairs run in place; add_callbacks() meanwhile appends to `added` so
-    // that the pair running now is never moved under its own feet.
-    do {
-      for (internal::CallbackPair<T>& pair : s.callbacks) run_pair(s, pair);
-      s.callbacks.clear();
-      for (internal::CallbackPair<T>& pair : s.added) {
-        s.callbacks.push_back(std::move(pair));
-      }
-      s.added.clear();
-    } while (!s.callbacks.empty());
-    s.dispatching = false;
-  }
-
-  static void run_pair(State& s, internal::CallbackPair<T>& pair) {
-    if (s.status == internal::FutureStatus::kSucceeded) {
-      if (!pair.on_value) return;
-      try {
-        if constexpr (std::is_void_v<T>) {
-          pair.on_value();
-        } else {
-          pair.on_value(*s.value);
-        }
-      } catch (...) {
-        run_errback(pair.on_failure, create_failure());
-      }
-      return;
-    }
-    // A callback-only pair does not handle the failure: another pair's
-    // errback may, and if none does, ~FutureState reports it exactly once.
-    if (!pair.on_failure) return;
-    s.failure_seen = true;
-    run_errback(pair.on_failure, *s.failure);
-  }
-
-  static void run_errback(Errback& errback, const Failure& failure) {
-    if (!errback) {
-      report_unhandled_failure(failure);
-      return;
-    }
-    try {
-      errback(failure);
-    } catch (...) {
-      report_unhandled_failure(create_failure());
-    }
+    if (!state_->callbacks.empty()) state_->schedule_dispatch();
   }
 
   // The shared state. A default-constructed handle has none: using it throws
@@ -333,7 +403,7 @@ class Future {
     return *state_;
   }
 
-  std::shared_ptr<State> state_;
+  State* state_ = nullptr;
 };
 
 // txaio's free functions on futures. None of them needs a loop selected.
@@ -383,9 +453,11 @@ bool cancel(Future<T>& future, std::string_view message = {}) {
   return future.cancel(message);
 }
 
-template <typename T>
-void add_callbacks(Future<T>& future, Callback<T> callback, Errback errback) {
-  future.add_callbacks(std::move(callback), std::move(errback));
+template <typename T, typename C = Callback<T>, typename E = Errback>
+  requires(std::is_constructible_v<Callback<T>, C &&> &&
+           std::is_constructible_v<Errback, E &&>)
+void add_callbacks(Future<T>& future, C&& callback, E&& errback) {
+  future.add_callbacks(std::forward<C>(callback), std::forward<E>(errback));
 }
 
 }  // namespace txaio

@@ -1,8 +1,35 @@
 #include "core/loop.h"
 
+#include <utility>
+
 #include "core/internal/timer_queue.h"
 
 namespace txaio {
+namespace {
+
+// A Task holding the loop's reference on a dispatch: runs it once, or
+// discards it if dropped unrun.
+class DispatchTask {
+ public:
+  explicit DispatchTask(internal::ReadyEntry* dispatch) : dispatch_(dispatch) {}
+  DispatchTask(DispatchTask&& other) noexcept
+      : dispatch_(std::exchange(other.dispatch_, nullptr)) {}
+  DispatchTask& operator=(DispatchTask&&) = delete;
+  ~DispatchTask() {
+    if (dispatch_ != nullptr) dispatch_->discard();
+  }
+
+  void operator()() && { std::exchange(dispatch_, nullptr)->run(); }
+
+ private:
+  internal::ReadyEntry* dispatch_;
+};
+
+}  // namespace
+
+void Loop::dispatch_soon(internal::ReadyEntry& dispatch) {
+  call_soon(DispatchTask(&dispatch));
+}
 
 DelayedCall::DelayedCall(std::shared_ptr<internal::TimerEntry> entry)
     : entry_(std::move(entry)) {}

@@ -25,6 +25,24 @@ using Task = absl::AnyInvocable<void() &&>;
 
 namespace internal {
 class TimerEntry;
+
+// Work that is its own ready-queue entry: a future's callback dispatch (the
+// future's state). The loop holds a counted reference on it from
+// dispatch_soon() until it calls exactly one of run() or discard(), so
+// queueing one needs neither a Task around it nor an allocation of its own.
+class ReadyEntry {
+ public:
+  // Runs the work on the loop thread, then gives back the loop's reference
+  // (also when it throws).
+  virtual void run() = 0;
+  // Gives back the loop's reference without running: the loop is being
+  // destroyed, or could not queue the dispatch.
+  virtual void discard() = 0;
+
+ protected:
+  ~ReadyEntry() = default;
+};
+
 }  // namespace internal
 
 // A handle on a call scheduled by call_later (Twisted's IDelayedCall, asyncio's
@@ -65,6 +83,13 @@ class Loop {
   // Runs `task` on the loop soon, after the tasks already queued, never
   // inline. Loop thread only.
   virtual void call_soon(Task task) = 0;
+
+  // call_soon() for a future's dispatch (see internal::ReadyEntry), in the
+  // same order as tasks. Takes over the reference the caller took for the
+  // loop; if it throws, it has already called dispatch.discard(). Loop thread
+  // only. The default wraps the dispatch in a Task; LoopBase queues it as it
+  // is.
+  virtual void dispatch_soon(internal::ReadyEntry& dispatch);
 
   // call_soon() for any thread: the only member safe to call from a thread
   // that is not running the loop.

@@ -28,14 +28,37 @@ absl::Duration CeilToMillisecond(absl::Duration t) {
 
 }  // namespace
 
-LoopBase::~LoopBase() = default;
+LoopBase::~LoopBase() {
+  // Dispatches never run now; give back the references the queue holds so
+  // their futures are freed. (running_ is empty outside run_once().)
+  std::vector<Ready> ready = std::move(ready_);
+  for (Ready& entry : ready) {
+    if (auto* dispatch = std::get_if<internal::ReadyEntry*>(&entry)) {
+      (*dispatch)->discard();
+    }
+  }
+}
 
-void LoopBase::call_soon(Task task) {
-  ready_.push_back(std::move(task));
+void LoopBase::request_wake_up() {
   if (!wake_requested_) {
     wake_requested_ = true;
     wake_up();
   }
+}
+
+void LoopBase::call_soon(Task task) {
+  ready_.emplace_back(std::in_place_index<0>, std::move(task));
+  request_wake_up();
+}
+
+void LoopBase::dispatch_soon(internal::ReadyEntry& dispatch) {
+  try {
+    ready_.emplace_back(std::in_place_index<1>, &dispatch);
+  } catch (...) {
+    dispatch.discard();
+    throw;
+  }
+  request_wake_up();
 }
 
 void LoopBase::call_soon_threadsafe(Task task) {
@@ -80,7 +103,9 @@ bool LoopBase::run_once() {
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
-    for (Task& task : inbox_) ready_.push_back(std::move(task));
+    for (Task& task : inbox_) {
+      ready_.emplace_back(std::in_place_index<0>, std::move(task));
+    }
     inbox_.clear();
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
@@ -89,7 +114,13 @@ bool LoopBase::run_once() {
   bool ran = !running_.empty() || !due_.empty();
   // Tasks may call back into this loop (call_soon, call_later, cancel), which
   // touches ready_ and the timer heap but never running_ or due_.
-  for (Task& task : running_) RunIsolated(std::move(task));
+  for (Ready& entry : running_) {
+    if (auto* dispatch = std::get_if<internal::ReadyEntry*>(&entry)) {
+      RunIsolated([dispatch] { (*dispatch)->run(); });
+    } else {
+      RunIsolated(std::move(std::get<Task>(entry)));
+    }
+  }
   running_.clear();
   for (auto& entry : due_) RunIsolated([&entry] { entry->run(); });
   due_.clear();
@@ -98,10 +129,7 @@ bool LoopBase::run_once() {
 }
 
 void LoopBase::after_run() {
-  if (!ready_.empty() && !wake_requested_) {
-    wake_requested_ = true;
-    wake_up();
-  }
+  if (!ready_.empty()) request_wake_up();
   std::optional<absl::Duration> next = timers_.next_deadline();
   if (!next) {
     requested_wake_at_.reset();

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <variant>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -34,6 +35,8 @@ class LoopBase : public Loop {
   ~LoopBase() override;
 
   void call_soon(Task task) final;
+  // Queues the dispatch itself beside the tasks, not wrapped in a Task.
+  void dispatch_soon(internal::ReadyEntry& dispatch) final;
   void call_soon_threadsafe(Task task) final;
   DelayedCall call_later(absl::Duration delay, Task task) final;
 
@@ -61,10 +64,14 @@ class LoopBase : public Loop {
   bool has_ready_work();
 
  private:
-  void after_run();
+  // A ready-queue entry: a Task, or a dispatch the loop holds a reference on.
+  using Ready = std::variant<Task, internal::ReadyEntry*>;
 
-  std::vector<Task> ready_;
-  std::vector<Task> running_;
+  void after_run();
+  void request_wake_up();
+
+  std::vector<Ready> ready_;
+  std::vector<Ready> running_;
   std::vector<std::shared_ptr<internal::TimerEntry>> due_;
   internal::TimerQueue timers_;
   bool wake_requested_ = false;

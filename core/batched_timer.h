@@ -350,11 +350,14 @@ class BatchedTimerState : public BatchedTimerRefCount {
   BatchedTimerState& operator=(const BatchedTimerState&) = delete;
   ~BatchedTimerState();
 
+  // Checks `delay`, reads the clock and takes a free slot (see
+  // BatchedTimer::Reserve).
   BatchedReservation Reserve(absl::Duration delay);
   // Files the reserved call; returns the generation its handle must carry.
   uint64_t Commit(const BatchedReservation& reservation, bool plain);
   // Gives back a reserved slot whose callable was never constructed.
   void Abandon(uint32_t index) { Free(index); }
+  // BatchedCall::cancel for the handle naming (`index`, `generation`).
   bool Cancel(uint32_t index, uint64_t generation);
   // Handles only ever name slots of their own timer, so `index` is in range.
   bool Active(uint32_t index, uint64_t generation) const {

@@ -132,13 +132,22 @@ void LoopBase::after_run() {
   if (!ready_.empty()) request_wake_up();
   std::optional<absl::Duration> next = timers_.next_deadline();
   if (!next) {
-    requested_wake_at_.reset();
+    drop_wake_at();
     return;
   }
   absl::Duration wake = CeilToMillisecond(*next);
   if (requested_wake_at_ != wake) {
     requested_wake_at_ = wake;
     wake_at(wake);
+  }
+}
+
+void LoopBase::on_last_timer_cancelled() { drop_wake_at(); }
+
+void LoopBase::drop_wake_at() {
+  if (requested_wake_at_) {
+    requested_wake_at_.reset();
+    cancel_wake_at();
   }
 }
 

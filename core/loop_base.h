@@ -27,7 +27,7 @@
 
 namespace txaio {
 
-class LoopBase : public Loop {
+class LoopBase : public Loop, private internal::TimerQueueObserver {
  public:
   LoopBase() = default;
   LoopBase(const LoopBase&) = delete;
@@ -53,6 +53,13 @@ class LoopBase : public Loop {
   // request; loop thread only.
   virtual void wake_at(absl::Duration deadline) = 0;
 
+  // Tells the backend that the wake-up last requested with wake_at() is no
+  // longer needed: every timer was cancelled or has run. A backend whose
+  // timer others can see (a Python reactor's delayed calls, which trial and
+  // task.Clock users count) drops it; the default keeps it, which costs one
+  // run_once() that finds nothing to do. Must not throw; loop thread only.
+  virtual void cancel_wake_at() {}
+
   // Runs what is ready now: tasks queued before this call, then timers due at
   // now(). Work queued meanwhile runs on the next round, so a task that keeps
   // rescheduling itself cannot starve the backend's own events. An exception
@@ -69,11 +76,14 @@ class LoopBase : public Loop {
 
   void after_run();
   void request_wake_up();
+  void on_last_timer_cancelled() override;
+  // Forgets the requested wake-up and tells the backend, if one is pending.
+  void drop_wake_at();
 
   std::vector<Ready> ready_;
   std::vector<Ready> running_;
   std::vector<std::shared_ptr<internal::TimerEntry>> due_;
-  internal::TimerQueue timers_;
+  internal::TimerQueue timers_{this};
   bool wake_requested_ = false;
   std::optional<absl::Duration> requested_wake_at_;
 

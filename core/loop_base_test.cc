@@ -29,12 +29,14 @@ class RecordingBackend : public LoopBase {
   absl::Duration now_ = absl::ZeroDuration();
   std::atomic<int> wake_ups{0};
   std::vector<absl::Duration> wake_ats;
+  int cancelled_wake_ats = 0;
 
  protected:
   void wake_up() override { ++wake_ups; }
   void wake_at(absl::Duration deadline) override {
     wake_ats.push_back(deadline);
   }
+  void cancel_wake_at() override { ++cancelled_wake_ats; }
 };
 
 TEST(LoopBaseTest, CallSoonAsksForOneWakeUpPerRound) {
@@ -64,6 +66,37 @@ TEST(LoopBaseTest, WorkQueuedDuringARoundWaitsForTheNextRound) {
   loop.run_once();
   EXPECT_EQ(log, (std::vector<std::string>{"a", "b"}));
   EXPECT_FALSE(loop.has_ready_work());
+}
+
+TEST(LoopBaseTest, CancellingTheLastTimerDropsTheWakeUp) {
+  RecordingBackend loop;
+  DelayedCall first = loop.call_later(Us(1000), [] {});
+  DelayedCall second = loop.call_later(Us(3000), [] {});
+  first.cancel();
+  EXPECT_EQ(loop.cancelled_wake_ats, 0) << "the second timer still needs it";
+  second.cancel();
+  EXPECT_EQ(loop.cancelled_wake_ats, 1);
+  second.cancel();
+  EXPECT_EQ(loop.cancelled_wake_ats, 1) << "cancelling twice is a no-op";
+  // A new timer asks again; one that runs leaves nothing to drop.
+  loop.call_later(Us(2000), [] {});
+  EXPECT_EQ(loop.wake_ats.back(), Us(2000));
+  loop.now_ = Us(2000);
+  loop.run_once();
+  EXPECT_EQ(loop.cancelled_wake_ats, 1);
+}
+
+TEST(LoopBaseTest, ARoundThatRunsTheLastTimerEarlyDropsTheWakeUp) {
+  // The wake-up is rounded up to a millisecond; a round that another task
+  // started between the deadline and that millisecond runs the timer, and
+  // the wake-up is then not needed.
+  RecordingBackend loop;
+  loop.call_later(Us(1500), [] {});
+  EXPECT_EQ(loop.wake_ats.back(), Us(2000));
+  loop.now_ = Us(1700);
+  loop.call_soon([] {});
+  loop.run_once();
+  EXPECT_EQ(loop.cancelled_wake_ats, 1);
 }
 
 TEST(LoopBaseTest, TimerWakeUpsAreRoundedUpToMillisecondsAndCoalesced) {

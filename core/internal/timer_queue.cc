@@ -11,7 +11,7 @@ bool TimerEntry::cancel() {
   pending_ = false;
   // Release what the call captured now, even if a handle keeps the entry.
   Task released = std::move(task_);
-  if (queue_ != nullptr) queue_->remove_at(heap_index_);
+  if (queue_ != nullptr) queue_->cancel_at(heap_index_);
   return true;
 }
 
@@ -81,6 +81,13 @@ std::shared_ptr<TimerEntry> TimerQueue::remove_at(size_t index) {
     }
   }
   return removed;
+}
+
+void TimerQueue::cancel_at(size_t index) {
+  remove_at(index);
+  if (heap_.empty() && observer_ != nullptr) {
+    observer_->on_last_timer_cancelled();
+  }
 }
 
 std::optional<absl::Duration> TimerQueue::next_deadline() const {

@@ -39,13 +39,26 @@ class TimerEntry {
   bool pending_ = true;  // neither run nor cancelled
 };
 
+// Told by a TimerQueue when a cancel takes out its last pending entry, so
+// that the loop can drop a wake-up nothing needs any more.
+class TimerQueueObserver {
+ public:
+  virtual void on_last_timer_cancelled() = 0;
+
+ protected:
+  ~TimerQueueObserver() = default;
+};
+
 // A binary min-heap ordered by (deadline, insertion order). Each entry knows
 // its place in the heap, so cancel removes it at once, in O(log n), and its
 // memory is reused by the next timer instead of lingering until the heap is
 // rebuilt (which made a schedule/cancel-heavy server churn malloc).
 class TimerQueue {
  public:
-  TimerQueue() = default;
+  // `observer`, if given, must outlive the queue's entries' cancel() calls
+  // (the queue's own destructor does not notify it).
+  explicit TimerQueue(TimerQueueObserver* observer = nullptr)
+      : observer_(observer) {}
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
   // Cancels every pending entry so outstanding handles become inactive.
@@ -76,10 +89,13 @@ class TimerQueue {
   }
   // Takes the slot at `index` out of the heap and returns its entry.
   std::shared_ptr<TimerEntry> remove_at(size_t index);
+  // remove_at() for a cancel: tells the observer if the heap is now empty.
+  void cancel_at(size_t index);
   void place(size_t index, Slot slot);
   void sift_up(size_t index, Slot slot);
   void sift_down(size_t index, Slot slot);
 
+  TimerQueueObserver* observer_;
   std::vector<Slot> heap_;
   uint64_t next_sequence_ = 0;
 };

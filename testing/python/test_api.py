@@ -394,6 +394,26 @@ def test_batched_timer_calls_outlive_the_timer_object(fw):
     handle.cancel()  # after it ran: no-op
 
 
+def test_cancelling_every_timer_leaves_no_framework_call(fw):
+    # As upstream, whose bucket's delayed call is cancelled with its last
+    # call: nothing stays scheduled on the reactor (trial fails a test that
+    # leaves a delayed call behind; autobahn's tests count Clock.calls).
+    if FRAMEWORK != 'twisted':
+        pytest.skip('task.Clock.calls')
+    timer = txaio.make_batched_timer(0.2)
+    first = timer.call_later(1, print)
+    second = timer.call_later(3, print)
+    assert len(fw.clock.calls) == 1  # one wake-up, for the earliest
+    first.cancel()
+    assert len(fw.clock.calls) == 1  # the other still needs one
+    second.cancel()
+    assert fw.clock.calls == []
+    third = timer.call_later(2, print)
+    assert len(fw.clock.calls) == 1
+    third.cancel()
+    assert fw.clock.calls == []
+
+
 def test_batched_call_later_creates_no_gc_tracked_objects(fw):
     # Upstream leaves about 7 GC-tracked objects per call (its _BatchedCall,
     # its __dict__, the lambda, cells...). Ours: the handle is an untracked

@@ -197,29 +197,42 @@ void PyLoop::wake_up() {
   PyGILState_Release(gil);
 }
 
+void PyLoop::drop_armed_call() {
+  if (timer_ == nullptr) return;
+  PyObject* old = PyWeakref_GetObject(timer_);  // borrowed
+  Py_CLEAR(timer_);
+  if (old == nullptr || old == Py_None) return;
+  Py_INCREF(old);
+  // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is always
+  // safe.
+  int active = 1;
+  if (twisted_) {
+    PyObject* a = CallMethod0(old, S.active);
+    active = a == nullptr ? -1 : PyObject_IsTrue(a);
+    Py_XDECREF(a);
+  }
+  PyObject* r = active == 1   ? CallMethod0(old, S.cancel)
+                : active == 0 ? Py_NewRef(Py_None)
+                              : nullptr;
+  Py_DECREF(old);
+  if (r == nullptr) throw PythonError::Fetch();
+  Py_DECREF(r);
+}
+
+void PyLoop::cancel_wake_at() {
+  RequireGil("txaio PyLoop::cancel_wake_at() called without the GIL");
+  try {
+    drop_armed_call();
+  } catch (const PythonError& error) {
+    // The core's cancel must not fail: at worst one wake-up finds nothing.
+    error.Restore();
+    PyErr_WriteUnraisable(loop_);
+  }
+}
+
 void PyLoop::wake_at(absl::Duration deadline) {
   RequireGil("txaio PyLoop::wake_at() called without the GIL");
-  if (timer_ != nullptr) {
-    PyObject* old = PyWeakref_GetObject(timer_);  // borrowed
-    Py_CLEAR(timer_);
-    if (old != nullptr && old != Py_None) {
-      Py_INCREF(old);
-      // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is
-      // always safe.
-      int active = 1;
-      if (twisted_) {
-        PyObject* a = CallMethod0(old, S.active);
-        active = a == nullptr ? -1 : PyObject_IsTrue(a);
-        Py_XDECREF(a);
-      }
-      PyObject* r = active == 1   ? CallMethod0(old, S.cancel)
-                    : active == 0 ? Py_NewRef(Py_None)
-                                  : nullptr;
-      Py_DECREF(old);
-      if (r == nullptr) throw PythonError::Fetch();
-      Py_DECREF(r);
-    }
-  }
+  drop_armed_call();
   double delay = absl::ToDoubleSeconds(deadline - now());
   PyObject* py_delay = PyFloat_FromDouble(delay > 0 ? delay : 0.0);
   PyObject* runner = py_delay ? NewRunner(shared_from_this()) : nullptr;

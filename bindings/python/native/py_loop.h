@@ -6,8 +6,9 @@
 //
 // GIL rule: asyncio and Twisted call into PyLoop (the runner below) on the
 // loop thread with the GIL held, and so does Python code calling the
-// bindings; the core only calls now() and wake_at() from within those
-// calls, so they run with the GIL already held and do not take it again.
+// bindings; the core only calls now(), wake_at() and cancel_wake_at() from
+// within those calls, so they run with the GIL already held and do not take
+// it again.
 // RequireGil() checks this on each of those paths and stops the process
 // with a clear message if it is ever broken (refcounts touched without the
 // GIL would be memory corruption, not an error to recover from). Only
@@ -99,8 +100,16 @@ class PyLoop : public txaio::LoopBase,
  protected:
   void wake_up() override;
   void wake_at(absl::Duration deadline) override;
+  // Cancels the framework call wake_at() armed, so that no delayed call of
+  // ours stays on the reactor once every core timer is cancelled (trial
+  // fails a test that leaves one; txaio cancels a bucket's call with its
+  // last batched call).
+  void cancel_wake_at() override;
 
  private:
+  // Cancels the call wake_at() armed, if it has not run.
+  void drop_armed_call();
+
   PyObject* loop_;      // owned
   bool twisted_;
   bool threadsafe_;     // whether the loop can be woken from other threads

@@ -540,6 +540,12 @@ def test_twisted_native_deferreds_match_twisteds(fw):
     txaio.resolve(mine, 3)
     theirs.callback(3)
     assert vars(mine) == vars(theirs)
+    # Twisted's own errors: firing twice, or with a Deferred.
+    from twisted.internet.defer import AlreadyCalledError
+    with pytest.raises(AlreadyCalledError):
+        txaio.resolve(mine, 4)
+    with pytest.raises(AssertionError):
+        txaio.resolve(txaio.create_future(), Deferred())
     # Fired already: Twisted's addCallbacks runs the pair at once.
     got = []
     txaio.add_callbacks(mine, got.append, None)
@@ -569,6 +575,8 @@ def test_twisted_native_deferreds_match_twisteds(fw):
     try:
         d = txaio.create_future()
         assert d._debugInfo is not None and d._debugInfo.creator
+        txaio.resolve(d, 1)
+        assert d._debugInfo.invoker  # recorded by Twisted's callback()
         assert txaio.create_future_success(1)._debugInfo is not None
     finally:
         setDebugging(False)

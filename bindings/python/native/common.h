@@ -63,6 +63,7 @@ struct Strings {
   PyObject* addErrback;
   PyObject* addCallbacks;
   PyObject* create_future_args;
+  PyObject* run_callbacks;
   PyObject* filters;
   PyObject* handlers;
   PyObject* level;

@@ -63,6 +63,7 @@ bool InitStrings() {
       {&S.addErrback, "addErrback"},
       {&S.addCallbacks, "addCallbacks"},
       {&S.create_future_args, "_create_future"},
+      {&S.run_callbacks, "_runCallbacks"},
       {&S.filters, "filters"},
       {&S.handlers, "handlers"},
       {&S.level, "level"},

@@ -3,13 +3,14 @@
 // bound builtin methods (no Python frame, no *args/**kwargs packing).
 //
 // Each does what txaio's Python method does, with the same calls on the
-// Deferred, except that two pieces of Twisted are done here rather than
+// Deferred, except that three pieces of Twisted are done here rather than
 // called: building a Deferred (what Deferred.__init__ and, for a fired one,
 // Deferred.callback leave in its __dict__ when nothing is chained to it and
-// Deferred.debug is off) and appending a callback pair to a Deferred that
-// has not fired (what addCallbacks does then). Anything else (debug
-// Deferreds, subclasses, fired ones, create_future with arguments) goes
-// through Twisted's own methods or the Python subclass.
+// Deferred.debug is off), appending a callback pair to a Deferred that has
+// not fired (what addCallbacks does then), and firing one (what callback()
+// does before it calls Twisted's _runCallbacks(), which runs the callbacks).
+// Anything else (debug Deferreds, subclasses, fired ones, create_future with
+// arguments) goes through Twisted's own methods or the Python subclass.
 #include "bindings/python/native/api_base.h"
 #include "bindings/python/native/common.h"
 
@@ -131,6 +132,34 @@ PyObject* TxCreateFutureSuccess(PyObject*, PyObject* const* args,
   return Succeed(result);
 }
 
+// future.callback(result) for a Deferred that has not fired, with debugging
+// off, and a result that is not a Deferred: what callback() and
+// _startRunCallbacks() do then (mark it called, store the result), followed
+// by Twisted's own _runCallbacks(). 1 if done, 0 if this does not apply
+// (callback() itself then raises or records what it must), -1 on error.
+int StartRunCallbacks(PyObject* future, PyObject* result) {
+  if (!CheckSetup()) return -1;
+  if (Py_TYPE(future) != g_deferred_type ||
+      PyObject_TypeCheck(result, g_deferred_type)) {
+    return 0;
+  }
+  int debug = DeferredDebug();
+  if (debug != 0) return debug < 0 ? -1 : 0;
+  PyObject* called = PyObject_GetAttr(future, S.called);
+  if (called == nullptr) return -1;
+  int fired = PyObject_IsTrue(called);
+  Py_DECREF(called);
+  if (fired != 0) return fired < 0 ? -1 : 0;
+  if (PyObject_SetAttr(future, S.called, Py_True) < 0 ||
+      PyObject_SetAttr(future, S.result, result) < 0) {
+    return -1;
+  }
+  PyObject* r = CallMethod0(future, S.run_callbacks);
+  if (r == nullptr) return -1;
+  Py_DECREF(r);
+  return 1;
+}
+
 PyObject* TxResolve(PyObject*, PyObject* const* args, size_t nargsf,
                     PyObject* kwnames) {
   static const char* const kNames[] = {"future", "result"};
@@ -139,9 +168,14 @@ PyObject* TxResolve(PyObject*, PyObject* const* args, size_t nargsf,
                 kwnames, a)) {
     return nullptr;
   }
-  PyObject* r = CallMethod1(a[0], S.callback, a[1] ? a[1] : Py_None);
-  if (r == nullptr) return nullptr;
-  Py_DECREF(r);
+  PyObject *future = a[0], *result = a[1] ? a[1] : Py_None;
+  int started = StartRunCallbacks(future, result);
+  if (started < 0) return nullptr;
+  if (!started) {
+    PyObject* r = CallMethod1(future, S.callback, result);
+    if (r == nullptr) return nullptr;
+    Py_DECREF(r);
+  }
   Py_RETURN_NONE;
 }
 

@@ -136,17 +136,11 @@ int AioCallbacksClear(PyObject* op) {
   return 0;
 }
 
-void AioCallbacksDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  AioCallbacksClear(op);
-  PyObject_GC_Del(op);
-}
-
 PyTypeObject AioCallbacksType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioCallbacks",
     .tp_basicsize = sizeof(AioCallbacks),
-    .tp_dealloc = AioCallbacksDealloc,
+    .tp_dealloc = GcDealloc<AioCallbacksClear>,
     .tp_vectorcall_offset = offsetof(AioCallbacks, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -216,17 +210,11 @@ int AioCancellerClear(PyObject* op) {
   return 0;
 }
 
-void AioCancellerDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  AioCancellerClear(op);
-  PyObject_GC_Del(op);
-}
-
 PyTypeObject AioCancellerType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioCanceller",
     .tp_basicsize = sizeof(AioCanceller),
-    .tp_dealloc = AioCancellerDealloc,
+    .tp_dealloc = GcDealloc<AioCancellerClear>,
     .tp_vectorcall_offset = offsetof(AioCanceller, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -629,17 +617,11 @@ int GatherClear(PyObject* op) {
   return 0;
 }
 
-void GatherDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  GatherClear(op);
-  PyObject_GC_Del(op);
-}
-
 PyTypeObject GatherType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.Gather",
     .tp_basicsize = sizeof(Gather),
-    .tp_dealloc = GatherDealloc,
+    .tp_dealloc = GcDealloc<GatherClear>,
     .tp_vectorcall_offset = offsetof(Gather, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |

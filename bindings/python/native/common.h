@@ -93,6 +93,15 @@ bool AddBatchedTimerTypes(PyObject* module);
 bool AddLogTypes(PyObject* module);
 bool AddTxTypes(PyObject* module);
 
+// tp_dealloc for a GC-tracked object made with PyObject_GC_New whose
+// references `clear` (its tp_clear) releases.
+template <inquiry clear>
+void GcDealloc(PyObject* op) {
+  PyObject_GC_UnTrack(op);
+  clear(op);
+  PyObject_GC_Del(op);
+}
+
 // Calls obj.<name>() through the method cache (no bound method object).
 inline PyObject* CallMethod0(PyObject* obj, PyObject* name) {
   return PyObject_VectorcallMethod(

@@ -378,17 +378,11 @@ int StdlibEmitterClear(PyObject* op) {
   return 0;
 }
 
-void StdlibEmitterDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  StdlibEmitterClear(op);
-  PyObject_GC_Del(op);
-}
-
 PyTypeObject StdlibEmitterType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.StdlibEmitter",
     .tp_basicsize = sizeof(StdlibEmitter),
-    .tp_dealloc = StdlibEmitterDealloc,
+    .tp_dealloc = GcDealloc<StdlibEmitterClear>,
     .tp_vectorcall_offset = offsetof(StdlibEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -426,6 +420,7 @@ PyObject* SetDirectHandler(PyObject*, PyObject* const* args,
 PyObject* g_tx_observer = nullptr;   // the observer start_logging() added
 PyObject* g_tx_publisher = nullptr;  // twisted's globalLogPublisher
 PyObject* g_tx_logging = nullptr;    // the txaio._logging module
+PyObject* g_tx_levels = nullptr;     // its log_levels, in order
 DirectSink g_tx_sink;                // the observer's file
 
 struct TwistedEmitter {
@@ -453,7 +448,6 @@ bool TwistedDirectApplies(const TwistedEmitter* self, PyObject* observer,
   bool applies = false;
   PyObject* observers = nullptr;
   PyObject* global = nullptr;
-  PyObject* levels = nullptr;
   Py_ssize_t global_index;
   Py_ssize_t found = PyUnicode_Find(format, S.call_parens, 0,
                                     PY_SSIZE_T_MAX, 1);
@@ -466,14 +460,12 @@ bool TwistedDirectApplies(const TwistedEmitter* self, PyObject* observer,
     goto out;
   }
   global = PyObject_GetAttr(g_tx_logging, S.log_level_attr);
-  levels = global ? PyObject_GetAttr(g_tx_logging, S.log_levels) : nullptr;
-  if (levels == nullptr) goto out;
-  global_index = PySequence_Index(levels, global);
+  if (global == nullptr) goto out;
+  global_index = PySequence_Index(g_tx_levels, global);
   applies = global_index >= self->level_index;
 out:
   Py_XDECREF(observers);
   Py_XDECREF(global);
-  Py_XDECREF(levels);
   PyErr_Clear();
   return applies;
 }
@@ -583,17 +575,11 @@ int TwistedEmitterClear(PyObject* op) {
   return 0;
 }
 
-void TwistedEmitterDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  TwistedEmitterClear(op);
-  PyObject_GC_Del(op);
-}
-
 PyTypeObject TwistedEmitterType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.TwistedEmitter",
     .tp_basicsize = sizeof(TwistedEmitter),
-    .tp_dealloc = TwistedEmitterDealloc,
+    .tp_dealloc = GcDealloc<TwistedEmitterClear>,
     .tp_vectorcall_offset = offsetof(TwistedEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -616,6 +602,9 @@ PyObject* SetTwistedObserver(PyObject*, PyObject* const* args,
   }
   int encode = PyObject_IsTrue(args[3]);
   if (encode < 0) return nullptr;
+  PyObject* levels = PyObject_GetAttr(args[5], S.log_levels);
+  if (levels == nullptr) return nullptr;
+  Py_XSETREF(g_tx_levels, levels);
   Py_XSETREF(g_tx_observer, Py_NewRef(args[0]));
   Py_XSETREF(g_tx_publisher, Py_NewRef(args[1]));
   g_tx_sink.Set(args[2], encode, args[4]);

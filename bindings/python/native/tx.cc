@@ -280,19 +280,21 @@ PyObject* TxAsFuture(PyObject*, PyObject* const* args, size_t nargsf,
 
 PyMethodDef kTxApiMethods[] = {
     TXAIO_API_METHOD("create_future", TxCreateFuture,
-              "create_future(result=, error=, canceller=None): a Deferred."),
+                     "create_future(result=, error=, canceller=None): a "
+                     "Deferred."),
     TXAIO_API_METHOD("create_future_success", TxCreateFutureSuccess,
-              "create_future_success(result): a Deferred fired with it."),
+                     "create_future_success(result): a Deferred fired with "
+                     "it."),
     TXAIO_API_METHOD("resolve", TxResolve,
-              "resolve(future, result=None): future.callback(result)."),
+                     "resolve(future, result=None): future.callback(result)."),
     TXAIO_API_METHOD("is_called", TxIsCalled,
-              "is_called(future): whether the Deferred has fired."),
+                     "is_called(future): whether the Deferred has fired."),
     TXAIO_API_METHOD("add_callbacks", TxAddCallbacks,
-              "add_callbacks(future, callback, errback): adds the pair "
-              "(not both None); returns the Deferred."),
+                     "add_callbacks(future, callback, errback): adds the pair "
+                     "(not both None); returns the Deferred."),
     TXAIO_API_METHOD("as_future", TxAsFuture,
-              "as_future(fun, *args, **kwargs): fun's result, exception or "
-              "coroutine as a Deferred."),
+                     "as_future(fun, *args, **kwargs): fun's result, exception "
+                     "or coroutine as a Deferred."),
     {nullptr, nullptr, 0, nullptr},
 };
 

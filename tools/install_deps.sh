@@ -12,6 +12,12 @@ packages=(
   libgmock-dev
   libbenchmark-dev
   libuv1-dev
+  libglib2.0-dev
+  qt6-base-dev
+  libevent-dev
+  clang
+  python3-venv
+  libdw-dev
   pybind11-dev
   python3-dev
   python3-pip

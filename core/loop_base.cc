@@ -111,7 +111,8 @@ bool LoopBase::run_once() {
   }
   running_.swap(ready_);
   timers_.pop_due(internal::FloorToNanoseconds(now()), due_);
-  bool ran = !running_.empty() || !due_.empty();
+  const size_t count = running_.size() + due_.size();
+  callbacks_run_ += count;
   // Tasks may call back into this loop (call_soon, call_later, cancel), which
   // touches ready_ and the timer heap but never running_ or due_.
   for (Ready& entry : running_) {
@@ -125,7 +126,7 @@ bool LoopBase::run_once() {
   for (auto& entry : due_) RunIsolated([&entry] { entry->run(); });
   due_.clear();
   after_run();
-  return ran;
+  return count != 0;
 }
 
 void LoopBase::after_run() {

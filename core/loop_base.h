@@ -67,8 +67,17 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // remaining tasks still run. Returns whether anything ran.
   bool run_once();
 
+  // How many callbacks (tasks, dispatches, timers) run_once() has run in
+  // this loop's lifetime.
+  size_t callbacks_run() const { return callbacks_run_; }
+
   // Whether run_once() would find work now (ready tasks or due timers).
   bool has_ready_work();
+
+  // When the earliest scheduled timer is due, if any.
+  std::optional<absl::Duration> next_timer_deadline() const {
+    return timers_.next_deadline();
+  }
 
  private:
   // A ready-queue entry: a Task, or a dispatch the loop holds a reference on.
@@ -85,6 +94,7 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   std::vector<std::shared_ptr<internal::TimerEntry>> due_;
   internal::TimerQueue timers_{this};
   bool wake_requested_ = false;
+  size_t callbacks_run_ = 0;
   std::optional<absl::Duration> requested_wake_at_;
 
   // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so

@@ -2,9 +2,11 @@
 
 #include <chrono>
 
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/system/error_code.hpp"
 #include "core/api.h"
+#include "core/loop_registry.h"
 
 namespace txaio {
 
@@ -39,52 +41,22 @@ void AsioLoop::wake_at(absl::Duration deadline) {
   });
 }
 
-bool AsioLoop::begin_run() {
-  if (stop_requested_.exchange(false)) {
-    io_->restart();
-    return false;
-  }
-  // A previous poll that ran out of work leaves the io_context stopped.
+bool AsioLoop::iterate(bool block) {
+  // A poll() that ran out of work leaves the io_context stopped.
   if (io_->stopped()) io_->restart();
+  if (block) {
+    auto work = boost::asio::make_work_guard(*io_);
+    io_->run_one();
+  } else {
+    io_->poll();
+  }
   return true;
 }
 
-void AsioLoop::end_run() {
-  stop_requested_.store(false);
-  if (io_->stopped()) io_->restart();
-}
-
-void AsioLoop::run() {
-  if (!begin_run()) return;
-  auto work = boost::asio::make_work_guard(*io_);
-  io_->run();
-  end_run();
-}
-
-void AsioLoop::stop() {
-  stop_requested_.store(true);
-  io_->stop();
-}
-
-void AsioLoop::run_for(absl::Duration duration) {
-  if (!begin_run()) return;
-  auto work = boost::asio::make_work_guard(*io_);
-  io_->run_for(absl::ToChronoNanoseconds(duration));
-  end_run();
-}
-
-size_t AsioLoop::run_until_idle() {
-  if (!begin_run()) return 0;
-  size_t total = 0;
-  for (;;) {
-    size_t ran = io_->poll();
-    if (ran == 0 || stop_requested_.load()) break;
-    total += ran;
-    if (io_->stopped()) io_->restart();
-  }
-  end_run();
-  return total;
-}
+namespace {
+const LoopRegistration kRegistration("asio",
+                                     [] { return std::make_unique<AsioLoop>(); });
+}  // namespace
 
 AsioLoop& use_asio() {
   auto loop = std::make_shared<AsioLoop>();

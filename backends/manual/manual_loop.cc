@@ -1,19 +1,24 @@
 #include "backends/manual/manual_loop.h"
 
+#include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "core/api.h"
+#include "core/loop_registry.h"
 
 namespace txaio {
 
-int ManualLoop::run_until_idle() {
-  int rounds = 0;
-  while (has_ready_work()) {
-    run_once();
-    ++rounds;
+bool ManualLoop::iterate(bool block) {
+  if (!has_ready_work()) {
+    if (!block) return true;
+    std::optional<absl::Duration> next = next_timer_deadline();
+    if (!next) return false;
+    if (*next > now_) now_ = *next;
   }
-  return rounds;
+  run_once();
+  return true;
 }
 
 void ManualLoop::advance(absl::Duration delta) {
@@ -26,11 +31,20 @@ void ManualLoop::advance(absl::Duration delta) {
   run_until_idle();
 }
 
+void ManualLoop::pump(absl::Span<const absl::Duration> steps) {
+  for (absl::Duration step : steps) advance(step);
+}
+
 ManualLoop& use_manual() {
   auto loop = std::make_shared<ManualLoop>();
   ManualLoop& result = *loop;
   use_loop(std::move(loop));
   return result;
 }
+
+namespace {
+const LoopRegistration kRegistration(
+    "manual", [] { return std::make_unique<ManualLoop>(); });
+}  // namespace
 
 }  // namespace txaio

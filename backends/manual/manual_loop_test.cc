@@ -55,16 +55,16 @@ TEST(ManualLoopTest, AdvanceByZeroRunsWhatIsDueNow) {
   EXPECT_TRUE(ran);
 }
 
-TEST(ManualLoopTest, RunUntilIdleFollowsChainsAndCountsRounds) {
+TEST(ManualLoopTest, RunUntilIdleFollowsChainsAndCountsCallbacks) {
   ManualLoop loop;
   int depth = 0;
   std::function<void()> step = [&] {
     if (++depth < 5) loop.call_soon(step);
   };
   loop.call_soon(step);
-  EXPECT_EQ(loop.run_until_idle(), 5);
+  EXPECT_EQ(loop.run_until_idle(), 5u);
   EXPECT_EQ(depth, 5);
-  EXPECT_EQ(loop.run_until_idle(), 0) << "an idle loop runs no round";
+  EXPECT_EQ(loop.run_until_idle(), 0u) << "an idle loop runs nothing";
 }
 
 TEST(ManualLoopTest, ZeroDelayCallScheduledByACallRunsInTheSameAdvance) {

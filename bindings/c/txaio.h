@@ -97,7 +97,8 @@ typedef enum txaio_status {
   TXAIO_ERR_FAILED = 5,
   /* The future was cancelled; txaio_future_failure gives the failure. */
   TXAIO_ERR_CANCELLED = 6,
-  /* The loop cannot do this (e.g. advancing the clock of an Asio loop). */
+  /* The loop cannot do this (e.g. run a manual loop with nothing scheduled:
+   * it would wait forever). */
   TXAIO_ERR_UNSUPPORTED = 7,
   /* Out of memory. */
   TXAIO_ERR_NO_MEMORY = 8,
@@ -151,14 +152,24 @@ typedef void (*txaio_canceller_fn)(void* state, txaio_future* future);
 /* ----------------------------------------------------------------------- */
 /* Loops                                                                    */
 
-/* Makes a loop over a Boost.Asio io_context that the loop owns. Run it with
- * txaio_loop_run / _run_for / _run_until_complete / _run_until_idle.
- * Errors: INVALID_ARGUMENT (out NULL), NO_MEMORY. Thread-safe. */
+/* Makes a loop of the backend registered as `name`, owning its event loop:
+ * "asio" (Boost.Asio), "manual" (a deterministic fake clock starting at 0,
+ * Twisted's task.Clock), and whichever others this library links
+ * (txaio_loop_names). Every backend has the same run functions below.
+ * Errors: INVALID_ARGUMENT (name or out NULL, or no backend of that name;
+ * txaio_last_error lists the linked ones), NO_MEMORY. Thread-safe. */
+TXAIO_EXPORT txaio_status txaio_loop_new(const char* name, txaio_loop** out);
+
+/* The names txaio_loop_new accepts: `*names` receives a NULL-terminated
+ * array of `*count` strings, sorted, owned by the library and valid for its
+ * lifetime. Errors: INVALID_ARGUMENT (an argument NULL). Thread-safe. */
+TXAIO_EXPORT txaio_status txaio_loop_names(const char* const** names,
+                                           size_t* count);
+
+/* txaio_loop_new("asio", out). */
 TXAIO_EXPORT txaio_status txaio_loop_new_asio(txaio_loop** out);
 
-/* Makes a deterministic loop with a fake clock starting at 0 (Twisted's
- * task.Clock): nothing runs until txaio_loop_run_until_idle or
- * txaio_loop_advance. Errors: INVALID_ARGUMENT, NO_MEMORY. Thread-safe. */
+/* txaio_loop_new("manual", out). */
 TXAIO_EXPORT txaio_status txaio_loop_new_manual(txaio_loop** out);
 
 /* Releases the caller's handle. The loop itself lives until the last
@@ -168,7 +179,7 @@ TXAIO_EXPORT txaio_status txaio_loop_new_manual(txaio_loop** out);
  * INVALID_HANDLE. Loop thread; the loop must not be running. */
 TXAIO_EXPORT txaio_status txaio_loop_destroy(txaio_loop* loop);
 
-/* The loop's framework name: "asio" or "manual". Errors: INVALID_HANDLE,
+/* The loop's framework name, its registered name ("asio", "manual", ...). Errors: INVALID_HANDLE,
  * INVALID_ARGUMENT. Thread-safe. */
 TXAIO_EXPORT txaio_status txaio_loop_framework(const txaio_loop* loop,
                                                const char** out);
@@ -177,40 +188,46 @@ TXAIO_EXPORT txaio_status txaio_loop_framework(const txaio_loop* loop,
  * Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
 TXAIO_EXPORT txaio_status txaio_loop_now(const txaio_loop* loop, double* out);
 
-/* Runs the loop until txaio_loop_stop is called, even while idle. Asio
- * only (a manual loop: UNSUPPORTED). Errors: INVALID_HANDLE, UNSUPPORTED.
- * The calling thread becomes the loop thread. */
+/* The run functions: the same on every backend. The calling thread
+ * becomes the loop thread. Runs do not nest: calling one from inside a
+ * callback of the same loop fails (INTERNAL, "already running"). A loop whose
+ * clock moves only when told ("manual") moves it itself when it would
+ * otherwise wait: from deadline to deadline. */
+
+/* Runs the loop until txaio_loop_stop is called, even while idle. On a
+ * manual loop with nothing scheduled (it would wait forever): UNSUPPORTED.
+ * Errors: INVALID_HANDLE, UNSUPPORTED. */
 TXAIO_EXPORT txaio_status txaio_loop_run(txaio_loop* loop);
 
-/* Runs the loop for `seconds` of real time, or until stopped. Asio only.
- * Errors: INVALID_HANDLE, INVALID_ARGUMENT (negative, NaN, infinite),
- * UNSUPPORTED. */
+/* Runs the loop for `seconds` on its clock, or until stopped: every timer
+ * due in that window runs, including ones scheduled during it. Errors:
+ * INVALID_HANDLE, INVALID_ARGUMENT (negative, NaN, infinite). */
 TXAIO_EXPORT txaio_status txaio_loop_run_for(txaio_loop* loop,
                                              double seconds);
 
-/* Runs the loop until `future` is called (resolved, rejected or cancelled).
- * On a manual loop, runs until idle and returns PENDING if the future is
- * still pending then (its clock never moves by itself). Errors:
- * INVALID_HANDLE, INVALID_ARGUMENT (the future belongs to another loop),
- * PENDING. */
+/* Runs the loop until `future` is called (resolved, rejected or cancelled;
+ * read the outcome from the future). Errors: INVALID_HANDLE,
+ * INVALID_ARGUMENT (the future belongs to another loop), PENDING (the loop
+ * was stopped first, or, on a manual loop, nothing left is scheduled that
+ * could call it). */
 TXAIO_EXPORT txaio_status txaio_loop_run_until_complete(txaio_loop* loop,
                                                         txaio_future* future);
 
 /* Runs what is ready now and what that makes ready, until nothing is; never
- * waits for timers. `ran` (may be NULL) receives how many handlers (Asio) or
- * rounds (manual) ran. Errors: INVALID_HANDLE. Loop thread. */
+ * waits for timers. `ran` (may be NULL) receives how many callbacks (tasks,
+ * future dispatches, timers) ran. Errors: INVALID_HANDLE. Loop thread. */
 TXAIO_EXPORT txaio_status txaio_loop_run_until_idle(txaio_loop* loop,
                                                     size_t* ran);
 
-/* Moves a manual loop's clock forward by `seconds` (>= 0) and runs
- * everything that became due, in deadline order. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (negative, NaN, infinite), UNSUPPORTED (an Asio loop).
- * Loop thread. */
+/* txaio_loop_run_for under its task.Clock name: on a manual loop it moves
+ * the clock forward by `seconds` (>= 0), stepping through every deadline on
+ * the way; on a real loop it waits that long. Errors: INVALID_HANDLE,
+ * INVALID_ARGUMENT (negative, NaN, infinite). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_loop_advance(txaio_loop* loop,
                                              double seconds);
 
-/* Asks txaio_loop_run (or _run_for, _run_until_complete) to return. Asio
- * only. Errors: INVALID_HANDLE, UNSUPPORTED. Thread-safe. */
+/* Asks the active (or next) run function to return. Errors:
+ * INVALID_HANDLE. Thread-safe. */
 TXAIO_EXPORT txaio_status txaio_loop_stop(txaio_loop* loop);
 
 /* Runs fn(state) on the loop soon, after what is already queued, never

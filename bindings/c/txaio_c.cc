@@ -1,4 +1,4 @@
-// The C ABI (txaio.h) over the core and the Asio and manual backends.
+// The C ABI (txaio.h) over the core and the backends in the loop registry.
 //
 // Every entry point runs its body inside Guard(), which turns any C++
 // exception into a txaio_status plus a thread-local message, so nothing
@@ -21,8 +21,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "backends/asio/asio_loop.h"
-#include "backends/manual/manual_loop.h"
 #include "core/api.h"
 #include "core/batched_timer.h"
 #include "core/errors.h"
@@ -31,6 +29,8 @@
 #include "core/gather.h"
 #include "core/logging.h"
 #include "core/loop_base.h"
+#include "core/loop_registry.h"
+#include "core/runnable_loop.h"
 #include "core/time.h"
 #include "core/unhandled.h"
 
@@ -177,9 +177,7 @@ absl::Duration Delay(double seconds, const char* what) {
 
 struct txaio_loop {
   uint32_t tag = kLoopTag;
-  std::shared_ptr<txaio::LoopBase> loop;
-  txaio::AsioLoop* asio = nullptr;
-  txaio::ManualLoop* manual = nullptr;
+  std::shared_ptr<txaio::RunnableLoop> loop;
 };
 
 struct txaio_future {
@@ -346,24 +344,6 @@ void CheckSameLoop(const txaio_loop* loop, const CFuture& future,
   }
 }
 
-txaio::AsioLoop& NeedAsio(txaio_loop* loop, const char* what) {
-  if (loop->asio == nullptr) {
-    Throw(TXAIO_ERR_UNSUPPORTED,
-          absl::StrCat(what, " needs an Asio loop; this is a ",
-                       std::string(loop->loop->framework()), " loop"));
-  }
-  return *loop->asio;
-}
-
-txaio::ManualLoop& NeedManual(txaio_loop* loop, const char* what) {
-  if (loop->manual == nullptr) {
-    Throw(TXAIO_ERR_UNSUPPORTED,
-          absl::StrCat(what, " needs a manual loop; this is a ",
-                       std::string(loop->loop->framework()), " loop"));
-  }
-  return *loop->manual;
-}
-
 txaio::Task MakeCall(txaio_call_fn fn, OwnedState&& state) {
   return [fn, state = std::move(state)]() mutable { fn(state.get()); };
 }
@@ -413,25 +393,40 @@ const char* txaio_version(void) {
 
 // ---------------------------------------------------------------- loops
 
-txaio_status txaio_loop_new_asio(txaio_loop** out) {
+txaio_status txaio_loop_new(const char* name, txaio_loop** out) {
   return Guard(__func__, [&] {
+    Need(name, "name");
     Need(out, "out");
-    auto loop = std::make_shared<txaio::AsioLoop>();
     auto handle = std::make_unique<txaio_loop>();
-    handle->asio = loop.get();
-    handle->loop = std::move(loop);
+    handle->loop = txaio::make_loop(name);
     *out = handle.release();
   });
 }
 
+txaio_status txaio_loop_new_asio(txaio_loop** out) {
+  return txaio_loop_new("asio", out);
+}
+
 txaio_status txaio_loop_new_manual(txaio_loop** out) {
+  return txaio_loop_new("manual", out);
+}
+
+txaio_status txaio_loop_names(const char* const** names, size_t* count) {
   return Guard(__func__, [&] {
-    Need(out, "out");
-    auto loop = std::make_shared<txaio::ManualLoop>();
-    auto handle = std::make_unique<txaio_loop>();
-    handle->manual = loop.get();
-    handle->loop = std::move(loop);
-    *out = handle.release();
+    Need(names, "names");
+    Need(count, "count");
+    // Backends register at static initialisation, so the list is complete
+    // by the first call; it is built once and never freed.
+    static const std::vector<std::string>* const kNames =
+        new std::vector<std::string>(txaio::loop_names());
+    static const std::vector<const char*>* const kPointers = [] {
+      auto* pointers = new std::vector<const char*>;
+      for (const std::string& name : *kNames) pointers->push_back(name.c_str());
+      pointers->push_back(nullptr);
+      return pointers;
+    }();
+    *names = kPointers->data();
+    *count = kNames->size();
   });
 }
 
@@ -458,14 +453,19 @@ txaio_status txaio_loop_now(const txaio_loop* loop, double* out) {
 
 txaio_status txaio_loop_run(txaio_loop* loop) {
   return Guard(__func__, [&] {
-    NeedAsio(Check(loop, "loop"), "txaio_loop_run").run();
+    Check(loop, "loop");
+    try {
+      loop->loop->run();
+    } catch (const std::runtime_error& e) {
+      // A clock that moves only when told, with nothing left to run.
+      Throw(TXAIO_ERR_UNSUPPORTED, e.what());
+    }
   });
 }
 
 txaio_status txaio_loop_run_for(txaio_loop* loop, double seconds) {
   return Guard(__func__, [&] {
-    txaio::AsioLoop& asio = NeedAsio(Check(loop, "loop"), "txaio_loop_run_for");
-    asio.run_for(Delay(seconds, "run_for"));
+    Check(loop, "loop")->loop->run_for(Delay(seconds, "run_for"));
   });
 }
 
@@ -476,47 +476,33 @@ txaio_status txaio_loop_run_until_complete(txaio_loop* loop,
     Check(future, "future");
     CheckSameLoop(loop, future->future, "future");
     const CFuture& f = future->future;
-    if (loop->manual != nullptr) {
-      loop->manual->run_until_idle();
-    } else {
-      try {
-        loop->asio->run_until_complete(f);
-      } catch (const std::runtime_error&) {
-        // Stopped first: reported as PENDING below.
-      }
-    }
-    if (!f.is_called()) {
-      Throw(TXAIO_ERR_PENDING,
-            loop->manual != nullptr
-                ? "the future is still pending with the manual loop idle "
-                  "(advance its clock?)"
-                : "the loop was stopped before the future completed");
+    try {
+      loop->loop->run_until_complete(f);
+    } catch (const std::runtime_error& e) {
+      // Stopped first, or nothing left that could complete it. A failed
+      // future is not an error of this call: its handle tells the outcome.
+      if (!f.is_called()) Throw(TXAIO_ERR_PENDING, e.what());
+    } catch (...) {
+      if (!f.is_called()) throw;
     }
   });
 }
 
 txaio_status txaio_loop_run_until_idle(txaio_loop* loop, size_t* ran) {
   return Guard(__func__, [&] {
-    Check(loop, "loop");
-    size_t count = loop->asio != nullptr
-                       ? loop->asio->run_until_idle()
-                       : static_cast<size_t>(loop->manual->run_until_idle());
+    size_t count = Check(loop, "loop")->loop->run_until_idle();
     if (ran != nullptr) *ran = count;
   });
 }
 
 txaio_status txaio_loop_advance(txaio_loop* loop, double seconds) {
   return Guard(__func__, [&] {
-    txaio::ManualLoop& manual =
-        NeedManual(Check(loop, "loop"), "txaio_loop_advance");
-    manual.advance(Delay(seconds, "advance"));
+    Check(loop, "loop")->loop->run_for(Delay(seconds, "advance"));
   });
 }
 
 txaio_status txaio_loop_stop(txaio_loop* loop) {
-  return Guard(__func__, [&] {
-    NeedAsio(Check(loop, "loop"), "txaio_loop_stop").stop();
-  });
+  return Guard(__func__, [&] { Check(loop, "loop")->loop->stop(); });
 }
 
 txaio_status txaio_loop_call_soon(txaio_loop* loop, txaio_call_fn fn,

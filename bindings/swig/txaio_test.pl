@@ -176,8 +176,8 @@ is(Txaio::loop_now($loop), 0, "manual clock starts at 0");
   }
   dies_like { Txaio::loop_advance($loop, -1) }
       qr/^TXAIO_ERR_INVALID_ARGUMENT/, "advance(-1)";
-  dies_like { Txaio::loop_run($loop) } qr/^TXAIO_ERR_UNSUPPORTED/,
-      "run on a manual loop";
+  dies_like { Txaio::loop_run($loop) } qr/^TXAIO_ERR_UNSUPPORTED: .*never end/,
+      "run on a manual loop with nothing scheduled";
 }
 
 # --- batched timers
@@ -220,8 +220,8 @@ is(Txaio::loop_now($loop), 0, "manual clock starts at 0");
   Txaio::call_soon($asio, sub { Txaio::loop_stop($asio) });
   Txaio::loop_run($asio);
   pass("asio: run until stopped");
-  dies_like { Txaio::loop_advance($asio, 1) } qr/^TXAIO_ERR_UNSUPPORTED/,
-      "advance on an asio loop";
+  ok(eval { Txaio::loop_advance($asio, 0.001); 1 },
+     "advance on an asio loop waits");
   dies_like { Txaio::loop_run_until_complete($loop, $nap) }
       qr/^TXAIO_ERR_INVALID_ARGUMENT: .*another loop/, "future of another loop";
 }

@@ -1,13 +1,15 @@
-// A tour of txaio-cpp on the default Asio backend: futures and callbacks,
-// gather, a delayed call, sleep, and a failure with its message and
-// traceback. Run it with: bazel run //examples/demo
+// A tour of txaio-cpp: futures and callbacks, gather, a delayed call, sleep,
+// and a failure with its message and traceback. The same code runs on every
+// linked backend: bazel run //examples/demo -- --loop=NAME (default asio;
+// --list prints the names).
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "backends/asio/asio_loop.h"
+#include "core/loop_registry.h"
 #include "core/txaio.h"
 
 namespace {
@@ -35,9 +37,21 @@ double since(int64_t start_ns) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  std::string name = "asio";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--loop=", 7) == 0) {
+      name = argv[i] + 7;
+    } else if (std::strcmp(argv[i], "--list") == 0) {
+      for (const std::string& n : txaio::loop_names()) std::cout << n << "\n";
+      return 0;
+    } else {
+      std::cerr << "usage: demo [--loop=NAME] [--list]\n";
+      return 2;
+    }
+  }
   // The application picks the event loop; txaio.use_asyncio() in Python.
-  txaio::AsioLoop& loop = txaio::use_asio();
+  txaio::RunnableLoop& loop = txaio::use_loop_named(name);
   const int64_t start = txaio::perf_counter_ns();
   std::cout << "framework in use: " << txaio::using_framework() << "\n";
 

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "core/loop.h"
+#include "core/runnable_loop.h"
 
 namespace txaio::conformance {
 
@@ -19,6 +20,10 @@ class TestLoop {
  public:
   virtual ~TestLoop() = default;
   virtual Loop& loop() = 0;
+  // The same loop's run interface, or null for a loop that another
+  // framework runs (the Python loop adapter); cases of the run interface
+  // skip then.
+  virtual RunnableLoop* runnable() { return nullptr; }
   // Runs everything that is ready now, and what that makes ready, without
   // letting time pass on purpose.
   virtual void run_until_idle() = 0;

@@ -22,6 +22,8 @@ class ConformanceTest : public ::testing::Test {
   ~ConformanceTest() override;
 
   Loop& loop() { return test_loop_->loop(); }
+  // The loop's run interface, or null (see TestLoop::runnable()).
+  RunnableLoop* runnable() { return test_loop_->runnable(); }
   Api api() { return with_config(loop()); }
   void run_until_idle() { test_loop_->run_until_idle(); }
   void advance(absl::Duration delta) { test_loop_->advance(delta); }

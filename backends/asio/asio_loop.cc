@@ -21,10 +21,6 @@ AsioLoop::AsioLoop(boost::asio::io_context& io)
 
 AsioLoop::~AsioLoop() { *alive_ = nullptr; }
 
-absl::Duration AsioLoop::now() const {
-  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
-}
-
 void AsioLoop::wake_up() {
   boost::asio::post(*io_, [alive = alive_] {
     if (AsioLoop* loop = *alive) loop->run_once();

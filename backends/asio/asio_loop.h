@@ -19,11 +19,11 @@
 #include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/steady_timer.hpp"
-#include "core/runnable_loop.h"
+#include "core/steady_clock_loop.h"
 
 namespace txaio {
 
-class AsioLoop : public RunnableLoop {
+class AsioLoop : public SteadyClockLoop {
  public:
   // Owns a fresh io_context.
   AsioLoop();
@@ -33,8 +33,6 @@ class AsioLoop : public RunnableLoop {
   ~AsioLoop() override;
 
   std::string_view framework() const override { return "asio"; }
-  // steady_clock time since its epoch.
-  absl::Duration now() const override;
 
   boost::asio::io_context& io_context() { return *io_; }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 namespace txaio {
+
 absl::Duration SteadyClockLoop::now() const {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }

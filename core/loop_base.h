@@ -48,9 +48,9 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // the loop thread, and from other threads by call_soon_threadsafe().
   virtual void wake_up() = 0;
 
-  // Asks the backend to call run_once() once its clock reaches `deadline`
-  // (already rounded up to a whole millisecond). Replaces any earlier
-  // request; loop thread only.
+  // Asks the backend to call on_wake_at_timer() once its clock reaches
+  // `deadline` (already rounded up to a whole millisecond). Replaces any
+  // earlier request; loop thread only.
   virtual void wake_at(absl::Duration deadline) = 0;
 
   // Tells the backend that the wake-up last requested with wake_at() is no
@@ -70,6 +70,17 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // How many callbacks (tasks, dispatches, timers) run_once() has run in
   // this loop's lifetime.
   size_t callbacks_run() const { return callbacks_run_; }
+
+  // What the backend calls, on the loop thread, when the timer it armed for
+  // wake_at() fires: run_once(), after forgetting the request. A backend
+  // timer may fire before now() reaches the deadline (libuv measures from its
+  // cached loop time, others round); forgetting the request makes
+  // run_once() ask for the wake-up again instead of waiting for a timer that
+  // is no longer armed.
+  void on_wake_at_timer() {
+    requested_wake_at_.reset();
+    run_once();
+  }
 
   // Whether run_once() would find work now (ready tasks or due timers).
   bool has_ready_work();

@@ -24,6 +24,7 @@ class RecordingBackend : public LoopBase {
   absl::Duration now() const override { return now_; }
 
   using LoopBase::has_ready_work;
+  using LoopBase::on_wake_at_timer;
   using LoopBase::run_once;
 
   absl::Duration now_ = absl::ZeroDuration();
@@ -38,6 +39,21 @@ class RecordingBackend : public LoopBase {
   }
   void cancel_wake_at() override { ++cancelled_wake_ats; }
 };
+
+TEST(LoopBaseTest, ATimerThatFiresEarlyIsArmedAgain) {
+  RecordingBackend loop;
+  bool ran = false;
+  loop.call_later(absl::Milliseconds(10), [&] { ran = true; });
+  ASSERT_EQ(loop.wake_ats.size(), 1u);
+  loop.now_ = absl::Milliseconds(9);  // the backend's timer fires 1 ms early
+  loop.on_wake_at_timer();
+  EXPECT_FALSE(ran);
+  ASSERT_EQ(loop.wake_ats.size(), 2u) << "nothing would wake the loop again";
+  EXPECT_EQ(loop.wake_ats[1], absl::Milliseconds(10));
+  loop.now_ = absl::Milliseconds(10);
+  loop.on_wake_at_timer();
+  EXPECT_TRUE(ran);
+}
 
 TEST(LoopBaseTest, CallSoonAsksForOneWakeUpPerRound) {
   RecordingBackend loop;

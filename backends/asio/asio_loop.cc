@@ -33,7 +33,7 @@ void AsioLoop::wake_at(absl::Duration deadline) {
           absl::ToChronoNanoseconds(deadline))));
   timer_.async_wait([alive = alive_](const boost::system::error_code& error) {
     if (error) return;  // re-armed or cancelled: a newer wait is pending
-    if (AsioLoop* loop = *alive) loop->run_once();
+    if (AsioLoop* loop = *alive) loop->on_wake_at_timer();
   });
 }
 

@@ -95,10 +95,32 @@ bool LoopBase::has_ready_work() {
   return next && *next <= now();
 }
 
-bool LoopBase::run_once() {
+bool LoopBase::run_once() { return run_rounds(1); }
+
+bool LoopBase::on_wake_up() { return run_rounds(kRoundsPerWakeUp); }
+
+bool LoopBase::run_rounds(int max_rounds) {
+  // Work queued while the rounds run needs no wake-up of its own: the flag
+  // stays set so that call_soon() and dispatch_soon() do not ask for one, and
+  // after_run() asks once at the end if work is left.
+  wake_requested_ = true;
+  size_t count = run_round();
+  for (int round = 1; round < max_rounds && !ready_.empty(); ++round) {
+    count += run_round();
+  }
   wake_requested_ = false;
+  after_run();
+  return count != 0;
+}
+
+size_t LoopBase::run_round() {
+  // The clock is read only with timers pending: on a real clock the read
+  // costs more than dispatching a future (a chain of round trips spent a
+  // fifth of its time in clock_gettime).
+  const absl::Duration round_now =
+      timers_.size() != 0 || requested_wake_at_ ? now() : absl::ZeroDuration();
   // A wake-up that has come due was consumed by this round.
-  if (requested_wake_at_ && *requested_wake_at_ <= now()) {
+  if (requested_wake_at_ && *requested_wake_at_ <= round_now) {
     requested_wake_at_.reset();
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) {
@@ -110,7 +132,9 @@ bool LoopBase::run_once() {
     inbox_nonempty_.store(false, std::memory_order_relaxed);
   }
   running_.swap(ready_);
-  timers_.pop_due(internal::FloorToNanoseconds(now()), due_);
+  if (timers_.size() != 0) {
+    timers_.pop_due(internal::FloorToNanoseconds(round_now), due_);
+  }
   const size_t count = running_.size() + due_.size();
   callbacks_run_ += count;
   // Tasks may call back into this loop (call_soon, call_later, cancel), which
@@ -125,8 +149,7 @@ bool LoopBase::run_once() {
   running_.clear();
   for (auto& entry : due_) RunIsolated([&entry] { entry->run(); });
   due_.clear();
-  after_run();
-  return count != 0;
+  return count;
 }
 
 void LoopBase::after_run() {

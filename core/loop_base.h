@@ -71,6 +71,16 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // this loop's lifetime.
   size_t callbacks_run() const { return callbacks_run_; }
 
+  // What the backend calls, on the loop thread, when a wake-up it was asked
+  // for with wake_up() arrives: run_once(), and then again while work is
+  // ready, up to kRoundsPerWakeUp rounds. A chain of futures (each callback
+  // resolving the next) makes one round per link; going back to the backend
+  // between links would cost a post and a dispatch of its own each (4x the
+  // round trip on Asio). Bounded so that the backend's own events still come
+  // in between. Returns whether anything ran.
+  bool on_wake_up();
+  static constexpr int kRoundsPerWakeUp = 16;
+
   // What the backend calls, on the loop thread, when the timer it armed for
   // wake_at() fires: run_once(), after forgetting the request. A backend
   // timer may fire before now() reaches the deadline (libuv measures from its
@@ -94,6 +104,11 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // A ready-queue entry: a Task, or a dispatch the loop holds a reference on.
   using Ready = std::variant<Task, internal::ReadyEntry*>;
 
+  // Up to `max_rounds` rounds while work is ready, then one wake-up request
+  // if work is left and the timer wake-up for the earliest timer.
+  bool run_rounds(int max_rounds);
+  // One round of run_once(): returns the number of callbacks run.
+  size_t run_round();
   void after_run();
   void request_wake_up();
   void on_last_timer_cancelled() override;

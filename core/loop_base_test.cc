@@ -3,6 +3,7 @@
 #include "core/loop_base.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,7 @@ class RecordingBackend : public LoopBase {
 
   using LoopBase::has_ready_work;
   using LoopBase::on_wake_at_timer;
+  using LoopBase::on_wake_up;
   using LoopBase::run_once;
 
   absl::Duration now_ = absl::ZeroDuration();
@@ -39,6 +41,34 @@ class RecordingBackend : public LoopBase {
   }
   void cancel_wake_at() override { ++cancelled_wake_ats; }
 };
+
+TEST(LoopBaseTest, AWakeUpRunsAChainWithoutAskingForMoreWakeUps) {
+  RecordingBackend loop;
+  std::vector<int> links;
+  std::function<void()> link = [&] {
+    links.push_back(static_cast<int>(links.size()));
+    if (links.size() < 5) loop.call_soon(link);
+  };
+  loop.call_soon(link);
+  EXPECT_EQ(loop.wake_ups, 1);
+  EXPECT_TRUE(loop.on_wake_up());
+  EXPECT_EQ(links, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(loop.wake_ups, 1) << "each link asked for a wake-up of its own";
+}
+
+TEST(LoopBaseTest, AWakeUpYieldsToTheBackendAfterABoundedNumberOfRounds) {
+  RecordingBackend loop;
+  int runs = 0;
+  std::function<void()> forever = [&] {
+    ++runs;
+    loop.call_soon(forever);
+  };
+  loop.call_soon(forever);
+  loop.on_wake_up();
+  EXPECT_EQ(runs, LoopBase::kRoundsPerWakeUp);
+  EXPECT_EQ(loop.wake_ups, 2) << "the work left needs the next wake-up";
+  EXPECT_TRUE(loop.has_ready_work());
+}
 
 TEST(LoopBaseTest, ATimerThatFiresEarlyIsArmedAgain) {
   RecordingBackend loop;

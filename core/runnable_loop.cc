@@ -23,8 +23,12 @@ class RunnableLoop::RunScope {
   RunScope(const RunScope&) = delete;
   RunScope& operator=(const RunScope&) = delete;
 
-  // Consumes a pending stop(): true if the run must end now.
-  bool stopped() { return loop_.stop_requested_.exchange(false); }
+  // Consumes a pending stop(): true if the run must end now. (A plain load
+  // first: the exchange is a full barrier, paid once per round otherwise.)
+  bool stopped() {
+    return loop_.stop_requested_.load(std::memory_order_relaxed) &&
+           loop_.stop_requested_.exchange(false);
+  }
 
  private:
   RunnableLoop& loop_;

@@ -23,7 +23,7 @@ AsioLoop::~AsioLoop() { *alive_ = nullptr; }
 
 void AsioLoop::wake_up() {
   boost::asio::post(*io_, [alive = alive_] {
-    if (AsioLoop* loop = *alive) loop->run_once();
+    if (AsioLoop* loop = *alive) loop->on_wake_up();
   });
 }
 
@@ -38,13 +38,20 @@ void AsioLoop::wake_at(absl::Duration deadline) {
 }
 
 bool AsioLoop::iterate(bool block) {
-  // A poll() that ran out of work leaves the io_context stopped.
-  if (io_->stopped()) io_->restart();
-  if (block) {
+  if (!block) {
+    if (io_->poll() == 0 && io_->stopped()) io_->restart();
+    return true;
+  }
+  // Any outstanding work (a posted wake-up, our timer's wait, the
+  // application's own I/O) makes run_one() wait for it. Only with none at
+  // all does it return at once, leaving the io_context stopped; then a work
+  // guard keeps it waiting for another thread's call_soon_threadsafe() or
+  // stop(). Taking the guard only then saves two atomic operations and
+  // stopped()'s mutex per round.
+  if (io_->run_one() == 0) {
+    io_->restart();
     auto work = boost::asio::make_work_guard(*io_);
     io_->run_one();
-  } else {
-    io_->poll();
   }
   return true;
 }

@@ -26,6 +26,7 @@ class RecordingBackend : public LoopBase {
 
   using LoopBase::has_ready_work;
   using LoopBase::on_wake_at_timer;
+  using LoopBase::kRoundsPerWakeUp;
   using LoopBase::on_wake_up;
   using LoopBase::run_once;
 
@@ -65,7 +66,7 @@ TEST(LoopBaseTest, AWakeUpYieldsToTheBackendAfterABoundedNumberOfRounds) {
   };
   loop.call_soon(forever);
   loop.on_wake_up();
-  EXPECT_EQ(runs, LoopBase::kRoundsPerWakeUp);
+  EXPECT_EQ(runs, RecordingBackend::kRoundsPerWakeUp);
   EXPECT_EQ(loop.wake_ups, 2) << "the work left needs the next wake-up";
   EXPECT_TRUE(loop.has_ready_work());
 }

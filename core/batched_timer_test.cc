@@ -274,6 +274,7 @@ class FailingLoop : public Loop {
     if (fail) throw std::bad_alloc();
     return inner.call_later(delay, std::move(task));
   }
+  size_t pending_timers() const override { return inner.pending_timers(); }
 
   ManualLoop inner;
   bool fail = false;

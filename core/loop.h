@@ -12,6 +12,7 @@
 #ifndef TXAIO_CORE_LOOP_H_
 #define TXAIO_CORE_LOOP_H_
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -99,6 +100,10 @@ class Loop {
   // calls due at the same time in the order they were scheduled. `delay` must
   // be finite and not negative (otherwise std::invalid_argument).
   virtual DelayedCall call_later(absl::Duration delay, Task task) = 0;
+
+  // Number of calls scheduled with call_later that have neither run nor
+  // been cancelled. Loop thread only.
+  virtual size_t pending_timers() const = 0;
 };
 
 }  // namespace txaio

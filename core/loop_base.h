@@ -40,8 +40,7 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   void call_soon_threadsafe(Task task) final;
   DelayedCall call_later(absl::Duration delay, Task task) final;
 
-  // Number of scheduled, uncancelled timers.
-  size_t pending_timers() const { return timers_.size(); }
+  size_t pending_timers() const final { return timers_.size(); }
 
  protected:
   // Asks the backend to call run_once() on the loop thread soon. Called from

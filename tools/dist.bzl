@@ -2,7 +2,7 @@
 
 txaio_dist (C++): Bazel 4 has no cc_static_library, so it merges the static
 archives of the given cc_library targets (and of their txaio dependencies)
-into one archive, copies their public headers under include/txaio/ keeping the
+into one archive (txaio_static_library does that alone, for the C ABI), copies their public headers under include/txaio/ keeping the
 repository layout (so `#include "core/txaio.h"` is the same line inside and
 outside Bazel), and writes a pkg-config file.
 
@@ -39,6 +39,23 @@ def _cc_flags(targets):
                 archives[archive.path] = archive
     return _unique(defines), _unique(link_flags), archives.values()
 
+def _merge_commands(toolchain, archives, out_path):
+    """Shell commands that merge `archives` into `out_path`: one archive of one
+    relocatable object (ld -r --whole-archive). Linking any symbol of it then
+    links all of it, so the backends' registrations (static objects nothing
+    refers to by name) come along and make_loop("uv") works in a static link
+    as it does in Bazel, where the libraries are alwayslink."""
+    return [
+        'obj="$(dirname "%s")/$(basename "%s" .a).o"' % (out_path, out_path),
+        '"%s" -r -o "$obj" --whole-archive %s --no-whole-archive' % (
+            toolchain.ld_executable,
+            " ".join(['"%s"' % a.path for a in archives]),
+        ),
+        'rm -f "%s"' % out_path,
+        '"%s" rcs "%s" "$obj"' % (toolchain.ar_executable, out_path),
+        'rm -f "$obj"',
+    ]
+
 def _pkg_config(ctx, name, substitutions):
     pc = ctx.actions.declare_file("%s_%s.in" % (ctx.label.name, name))
     substitutions = dict(substitutions)
@@ -61,10 +78,13 @@ def _assemble(ctx, out, inputs, commands):
 
 def _txaio_dist_impl(ctx):
     defines, link_flags, archives = _cc_flags(ctx.attr.libs)
+    # Every header of this repository the libraries use, so that listing
+    # //backends:linked installs each linked backend's header too.
     headers = {}
     for target in ctx.attr.libs:
-        for header in target[CcInfo].compilation_context.direct_public_headers:
-            headers[header.path] = header
+        for header in target[CcInfo].compilation_context.headers.to_list():
+            if header.owner.workspace_name == ctx.label.workspace_name and not header.short_path.startswith("third_party/"):
+                headers[header.path] = header
     headers = headers.values()
 
     out = ctx.actions.declare_directory(ctx.label.name)
@@ -84,14 +104,7 @@ def _txaio_dist_impl(ctx):
             rel = rel.split("/", 2)[2]
         commands.append('install -D -m 0644 "%s" "$out/include/txaio/%s"' % (header.path, rel))
 
-    # An MRI script merges whole archives without unpacking members, whose
-    # names may collide across libraries.
-    mri = ["create $out/lib/" + archive_name] + ["addlib " + a.path for a in archives] + ["save", "end"]
-    commands.append('printf "%%s\\n" %s | "%s" -M' % (
-        " ".join(['"%s"' % line for line in mri]),
-        toolchain.ar_executable,
-    ))
-    commands.append('"%s" s "$out/lib/%s"' % (toolchain.ar_executable, archive_name))
+    commands += _merge_commands(toolchain, archives, "$out/lib/" + archive_name)
     commands.append('cp "%s" "$out/lib/pkgconfig/%s.in"' % (pc.path, ctx.attr.pc_name))
 
     _assemble(ctx, out, depset(archives + headers + [pc], transitive = [toolchain.all_files]), commands)
@@ -116,6 +129,31 @@ txaio_dist = rule(
         "cflags": attr.string_list(doc = "Extra Cflags, e.g. the language standard."),
         "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
     }),
+    toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
+    incompatible_use_toolchain_transition = True,
+)
+
+def _txaio_static_library_impl(ctx):
+    _, _, archives = _cc_flags([ctx.attr.lib])
+    toolchain = find_cpp_toolchain(ctx)
+    out = ctx.outputs.out
+    ctx.actions.run_shell(
+        inputs = depset(archives, transitive = [toolchain.all_files]),
+        outputs = [out],
+        command = "\n".join(["set -eu"] + _merge_commands(toolchain, archives, out.path)),
+        mnemonic = "TxaioStaticLibrary",
+        progress_message = "Merging %s" % out.short_path,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+txaio_static_library = rule(
+    implementation = _txaio_static_library_impl,
+    doc = "One static archive (of one object) holding `lib` and every library of this repository it depends on.",
+    attrs = {
+        "lib": attr.label(providers = [CcInfo], mandatory = True),
+        "out": attr.output(mandatory = True),
+        "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
+    },
     toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
     incompatible_use_toolchain_transition = True,
 )

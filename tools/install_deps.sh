@@ -16,6 +16,7 @@ packages=(
   qt6-base-dev
   libevent-dev
   clang
+  clang-format
   python3-venv
   libdw-dev
   pybind11-dev

@@ -8,18 +8,18 @@
 // it: the run*() members (QEventLoop::processEvents, WaitForMoreEvents when
 // blocking) or the application's own app.exec().
 //
-// Wake-ups are queued calls (QMetaObject::invokeMethod with a functor) to a
-// QObject the loop owns, which is what Qt offers for waking a thread's event
-// loop from any thread; timers share one single-shot QTimer (PreciseTimer,
-// so Qt never fires it before the millisecond it was given). No moc: plain
-// QObjects, lambdas and functors only.
+// Wake-ups are events posted (QCoreApplication::postEvent, safe from any
+// thread) to a QObject the loop owns, which is how Qt wakes a thread's event
+// loop; timers share one single-shot QTimer (PreciseTimer, so Qt never fires
+// it before the millisecond it was given). No moc: a QObject subclass that
+// overrides event(), and a lambda connected to QTimer::timeout.
 //
 //   QCoreApplication app(argc, argv);   // the application's
 //   txaio::QtLoop loop(app);
 //   txaio::use_loop(...);               // or with_config(loop)
 //   return app.exec();                  // txaio's work runs in there
 //
-// Loops on one thread share its event processing, so a QtLoop's queued call
+// Loops on one thread share its event processing, so a QtLoop's wake-up
 // or timer may be dispatched while another QtLoop of the thread is running.
 // An owning QtLoop's work runs only in its own run*() calls or in event
 // processing no QtLoop is driving (app.exec()); seen during another
@@ -66,7 +66,7 @@ class QtLoop : public SteadyClockLoop {
   // otherwise) and outlive this loop. The application may drive the loop
   // itself (app.exec(), QEventLoop::exec(), processEvents()); txaio's work
   // runs there too. Destroying this loop deletes its QObject and QTimer,
-  // which drops their queued calls and timer: nothing of txaio's runs after.
+  // which drops their posted wake-ups and timer: nothing of txaio's runs after.
   explicit QtLoop(QCoreApplication& app);
   ~QtLoop() override;
 
@@ -76,7 +76,7 @@ class QtLoop : public SteadyClockLoop {
   QCoreApplication& application() { return *app_; }
 
  protected:
-  // Queues one call to run_once() on the loop thread (at most one pending).
+  // Posts one wake-up event to the loop thread (at most one pending).
   void wake_up() override;
   // Starts the QTimer for the whole milliseconds until `deadline`.
   void wake_at(absl::Duration deadline) override;
@@ -88,7 +88,7 @@ class QtLoop : public SteadyClockLoop {
  private:
   // Finishes either constructor on the loop thread.
   void init();
-  // What the queued wake-up and the QTimer run: run_once() or
+  // What the wake-up event and the QTimer run: run_once() or
   // on_wake_at_timer(), unless another QtLoop is running (see above).
   void on_wake(bool timer);
 
@@ -96,15 +96,16 @@ class QtLoop : public SteadyClockLoop {
   // QtLoop()); declared first so it is released after the QObjects below.
   std::shared_ptr<QCoreApplication> owned_app_;
   QCoreApplication* app_;
-  // Receives the queued wake-ups; lives on the loop thread.
+  // Receives the posted wake-ups (a Waker); lives on the loop thread.
+  class Waker;
   std::unique_ptr<QObject> context_;
   // The one timer for wake_at().
   std::unique_ptr<QTimer> timer_;
   // Processes the thread's events for iterate(); constructing it also makes
   // sure the thread has an event dispatcher.
   std::unique_ptr<QEventLoop> events_;
-  // Whether a queued wake-up is pending, so wake-ups from many threads
-  // (call_soon_threadsafe, stop) queue one call, not one each.
+  // Whether a posted wake-up is pending, so wake-ups from many threads
+  // (call_soon_threadsafe, stop) post one event, not one each.
   std::atomic<bool> wake_pending_{false};
   // True for the owning form: its work waits while another QtLoop runs.
   const bool owning_;

@@ -137,7 +137,7 @@ TEST(QtLoopTest, OwningLoopsOnOneThreadKeepTheirWorkApart) {
   b.call_soon([&] { ++b_ran; });
   b.call_later(absl::Milliseconds(2), [&] { ++b_ran; });
   a.call_later(absl::Milliseconds(10), [&] { ++a_ran; });
-  // a's run dispatches b's queued call and b's QTimer too (one thread, one
+  // a's run dispatches b's wake-up event and b's QTimer too (one thread, one
   // event dispatcher); b's work waits for b.
   a.run_for(absl::Milliseconds(20));
   EXPECT_EQ(a_ran, 1);
@@ -185,7 +185,7 @@ TEST(QtLoopTest, DestroyedLoopLeavesTheApplicationClean) {
   }
   EXPECT_EQ(token.use_count(), 1) << "the loop released what it held";
   EXPECT_FALSE(call.active());
-  // The application keeps running: neither the queued wake-up nor the
+  // The application keeps running: neither the posted wake-up nor the
   // timer of the destroyed loop fires.
   QTimer::singleShot(20, &app.app(), [] { QCoreApplication::quit(); });
   app.exec();

@@ -10,9 +10,9 @@
 // Whoever iterates the context, RunnableLoop's run*() members or the
 // application's g_main_loop_run(), runs txaio's callbacks there.
 //
-//   txaio::GlibLoop loop(*g_main_context_default());  // the app's loop
-//   txaio::use_loop(loop_ptr);                         // or with_config(loop)
-//   g_main_loop_run(app_main_loop);                    // txaio runs too
+//   auto loop = std::make_shared<txaio::GlibLoop>(*g_main_context_default());
+//   txaio::use_loop(loop);               // or txaio::with_config(*loop)
+//   g_main_loop_run(app_main_loop);      // the app's own run: txaio's too
 //
 // Registered as "glib" (txaio::make_loop("glib") owns a new context).
 #ifndef TXAIO_BACKENDS_GLIB_GLIB_LOOP_H_

@@ -15,8 +15,8 @@
 // overrides event(), and a lambda connected to QTimer::timeout.
 //
 //   QCoreApplication app(argc, argv);   // the application's
-//   txaio::QtLoop loop(app);
-//   txaio::use_loop(...);               // or with_config(loop)
+//   auto loop = std::make_shared<txaio::QtLoop>(app);
+//   txaio::use_loop(loop);              // or txaio::with_config(*loop)
 //   return app.exec();                  // txaio's work runs in there
 //
 // Loops on one thread share its event processing, so a QtLoop's wake-up

@@ -156,6 +156,29 @@ TEST(QtLoopTest, WrappingLoopRunsWhileAnOwningLoopRuns) {
   EXPECT_TRUE(ran) << "the application's loop stalled while a library ran";
 }
 
+// A backend timer that fires before the deadline (as libuv's, counting
+// from a cached time, can): QtLoop's timer must hand it to
+// on_wake_at_timer(), which arms it again, or the loop would sleep through
+// the deadline. Simulated by arming the real timer 5 ms early.
+class EarlyTimerQtLoop : public QtLoop {
+ protected:
+  void wake_at(absl::Duration deadline) override {
+    QtLoop::wake_at(deadline - absl::Milliseconds(5));
+  }
+};
+
+TEST(QtLoopTest, TimerThatFiresEarlyIsArmedAgain) {
+  EarlyTimerQtLoop loop;
+  const absl::Duration deadline = loop.now() + absl::Milliseconds(20);
+  absl::Duration ran_at;
+  loop.call_later(deadline - loop.now(), [&] { ran_at = loop.now(); });
+  // run_for's own end is a later timer: if an early fire were taken for
+  // the deadline and not re-armed, nothing would wake the loop again and
+  // the test would hang (and fail on its timeout).
+  loop.run_for(absl::Milliseconds(40));
+  EXPECT_GE(ran_at, deadline) << "the call ran before its deadline";
+}
+
 TEST(QtLoopTest, TimersAreNeverEarly) {
   QtLoop loop;
   int early = 0;

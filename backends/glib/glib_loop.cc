@@ -96,7 +96,7 @@ gboolean GlibLoop::Dispatch(GSource* base, GSourceFunc, gpointer) {
     source->deadline.reset();
     loop->on_wake_at_timer();
   } else {
-    loop->run_once();
+    loop->on_wake_up();
   }
   return G_SOURCE_CONTINUE;
 }

@@ -98,7 +98,7 @@ bool LibeventLoop::iterate(bool block) {
 }
 
 void LibeventLoop::OnWake(evutil_socket_t, short, void* arg) {
-  static_cast<LibeventLoop*>(arg)->run_once();
+  static_cast<LibeventLoop*>(arg)->on_wake_up();
 }
 
 void LibeventLoop::OnTimer(evutil_socket_t, short, void* arg) {

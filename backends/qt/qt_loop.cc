@@ -137,7 +137,7 @@ void QtLoop::on_wake(bool timer) {
   if (timer) {
     on_wake_at_timer();
   } else {
-    run_once();
+    on_wake_up();
   }
 }
 
@@ -157,7 +157,7 @@ bool QtLoop::iterate(bool block) {
     if (timer) {
       on_wake_at_timer();
     } else {
-      run_once();
+      on_wake_up();
     }
   } else if (block) {
     flags |= QEventLoop::WaitForMoreEvents;

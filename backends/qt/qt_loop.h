@@ -88,7 +88,7 @@ class QtLoop : public SteadyClockLoop {
  private:
   // Finishes either constructor on the loop thread.
   void init();
-  // What the wake-up event and the QTimer run: run_once() or
+  // What the wake-up event and the QTimer run: on_wake_up() or
   // on_wake_at_timer(), unless another QtLoop is running (see above).
   void on_wake(bool timer);
 

@@ -132,14 +132,14 @@ bool UvLoop::iterate(bool block) {
 void UvLoop::OnIdle(uv_idle_t* idle) {
   auto* loop = static_cast<UvLoop*>(idle->data);
   loop->on_loop_thread();
-  uv_idle_stop(idle);  // started again by wake_up() if run_once queues work
-  loop->run_once();
+  uv_idle_stop(idle);  // started again by wake_up() if work is left
+  loop->on_wake_up();
 }
 
 void UvLoop::OnAsync(uv_async_t* async) {
   auto* loop = static_cast<UvLoop*>(async->data);
   loop->on_loop_thread();
-  loop->run_once();
+  loop->on_wake_up();
 }
 
 void UvLoop::OnTimer(uv_timer_t* timer) {

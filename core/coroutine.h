@@ -9,17 +9,39 @@
 //   }
 //
 // The coroutine's future is made on the loop of its first parameter that is
-// a txaio::Api or a txaio::Loop&, and on the default loop when there is none
-// (so such a coroutine needs a framework selected, like create_future()). It starts at once, runs until its first co_await of a
-// pending future, and is resumed from that future's loop, never inside
-// resolve(). Awaiting a called future continues without suspending.
-// `co_await f` yields f's value or rethrows its failure's exception; an
-// exception escaping the coroutine rejects its future. Cancelling a
-// coroutine's future does not stop the coroutine: its errbacks see the
-// cancellation at once, and its later co_return is a no-op.
+// a txaio::Api, a txaio::Loop& or an object with a `txaio_api()` member
+// returning an Api; the default loop when there is none. A member function
+// coroutine's first parameter is its object, so a class that defines
+// `txaio::Api txaio_api() const` puts all its coroutines on its own loop:
+//
+//   class Client {
+//    public:
+//     explicit Client(txaio::Api txa) : txa_(txa) {}
+//     txaio::Api txaio_api() const { return txa_; }
+//     txaio::Future<int> fetch() { co_await txa_.sleep(1.0); co_return 1; }
+//    private:
+//     txaio::Api txa_;
+//   };
+//
+// A coroutine starts at once, runs until its first co_await of a pending
+// future, and is resumed from that future's loop, never inside resolve().
+// Awaiting a called future continues without suspending. `co_await f` yields
+// f's value or rethrows its failure's exception; an exception escaping the
+// coroutine rejects its future.
+//
+// Cancelling a coroutine's future (asyncio's Task.cancel()) cancels the
+// future the coroutine is suspended on, running its canceller, and resumes
+// the coroutine from the loop with the CancelledError thrown at that
+// co_await, so that it can clean up, or catch it and go on. The coroutine's
+// own future is cancelled at once, as any future is (its errbacks see the
+// CancelledError); what the coroutine returns afterwards is dropped. A
+// coroutine cancelled while running (it cancelled itself) gets the
+// CancelledError at its next co_await. It is thrown once: later co_awaits
+// work normally.
 #ifndef TXAIO_CORE_COROUTINE_H_
 #define TXAIO_CORE_COROUTINE_H_
 
+#include <concepts>
 #include <coroutine>
 #include <exception>
 #include <type_traits>
@@ -33,6 +55,80 @@
 namespace txaio {
 namespace internal {
 
+// The cancellation state of one running coroutine, shared with the awaiter
+// it is suspended on.
+class CoroutineCancellation {
+ public:
+  // Called by the coroutine future's canceller: cancels what the coroutine
+  // awaits, if anything, and makes the next resumption throw.
+  void request() {
+    requested_ = true;
+    if (cancel_awaited_ != nullptr) cancel_awaited_(awaited_);
+  }
+
+  // While suspended on `awaited`, cancel(awaited) is how to stop waiting.
+  void set_awaited(void* awaited, void (*cancel)(void*)) {
+    awaited_ = awaited;
+    cancel_awaited_ = cancel;
+  }
+  void clear_awaited() { set_awaited(nullptr, nullptr); }
+
+  // Whether a cancellation is due at this co_await; true once per request.
+  bool take_request() { return std::exchange(requested_, false); }
+  bool requested() const { return requested_; }
+
+ private:
+  bool requested_ = false;
+  void* awaited_ = nullptr;
+  void (*cancel_awaited_)(void*) = nullptr;
+};
+
+// Awaits a future from a txaio coroutine (one returning Future<R>).
+template <typename T, typename R>
+class CancellableAwaiter {
+ public:
+  CancellableAwaiter(Future<T> future, CoroutineCancellation& cancellation,
+                     const Future<R>& own)
+      : future_(std::move(future)), cancellation_(cancellation), own_(own) {}
+
+  bool await_ready() const {
+    return cancellation_.requested() || future_.is_called();
+  }
+
+  void await_suspend(std::coroutine_handle<> coroutine) {
+    cancellation_.set_awaited(this, [](void* self) {
+      static_cast<CancellableAwaiter*>(self)->future_.cancel();
+    });
+    Callback<T> resume;
+    if constexpr (std::is_void_v<T>) {
+      resume = [coroutine] { coroutine.resume(); };
+    } else {
+      resume = [coroutine](const T&) { coroutine.resume(); };
+    }
+    future_.add_callbacks(std::move(resume), [coroutine](const Failure&) {
+      coroutine.resume();
+    });
+  }
+
+  decltype(auto) await_resume() {
+    cancellation_.clear_awaited();
+    // The coroutine's own future holds the CancelledError with the message
+    // given to cancel().
+    if (cancellation_.take_request()) own_.failure()->rethrow();
+    if constexpr (std::is_void_v<T>) {
+      future_.value();  // rethrows a failure
+    } else {
+      return T(future_.value());
+    }
+  }
+
+ private:
+  Future<T> future_;
+  CoroutineCancellation& cancellation_;
+  const Future<R>& own_;
+};
+
+// Awaits a future from any other coroutine type (no cancellation).
 template <typename T>
 class FutureAwaiter {
  public:
@@ -64,8 +160,12 @@ class FutureAwaiter {
   Future<T> future_;
 };
 
-// The loop a coroutine's future belongs to: that of its first parameter
-// that is a txaio::Api or a (non-const) Loop, else the default loop.
+template <typename T>
+concept HasTxaioApi = requires(const T& object) {
+  { object.txaio_api() } -> std::convertible_to<Api>;
+};
+
+// The loop a coroutine's future belongs to (see the overview above).
 inline Loop& CoroutineLoop() { return default_loop(); }
 template <typename First, typename... Rest>
 Loop& CoroutineLoop(First& first, Rest&... rest) {
@@ -75,6 +175,8 @@ Loop& CoroutineLoop(First& first, Rest&... rest) {
   } else if constexpr (std::is_base_of_v<Loop, Type> &&
                        !std::is_const_v<First>) {
     return first;
+  } else if constexpr (HasTxaioApi<Type>) {
+    return Api(first.txaio_api()).loop();
   } else {
     return CoroutineLoop(rest...);
   }
@@ -85,7 +187,9 @@ class FuturePromiseBase {
  public:
   template <typename... Args>
   explicit FuturePromiseBase(Args&... args)
-      : future_(CoroutineLoop(args...)) {}
+      : future_(CoroutineLoop(args...), [this](Future<T>&) {
+          cancellation_.request();
+        }) {}
 
   Future<T> get_return_object() { return future_; }
   std::suspend_never initial_suspend() noexcept { return {}; }
@@ -95,8 +199,20 @@ class FuturePromiseBase {
     if (!future_.is_called()) future_.reject(create_failure());
   }
 
+  template <typename U>
+  CancellableAwaiter<U, T> await_transform(Future<U> future) {
+    return CancellableAwaiter<U, T>(std::move(future), cancellation_, future_);
+  }
+  // Other awaitables pass through unchanged.
+  template <typename A>
+    requires(!is_future_v<std::remove_cvref_t<A>>)
+  A&& await_transform(A&& awaitable) {
+    return std::forward<A>(awaitable);
+  }
+
  protected:
   Future<T> future_;
+  CoroutineCancellation cancellation_;
 };
 
 template <typename T>
@@ -119,7 +235,9 @@ class FuturePromise<void> : public FuturePromiseBase<void> {
 
 }  // namespace internal
 
-// `co_await future`: see the overview above.
+// `co_await future` in a coroutine that does not return a Future (inside
+// one that does, the promise awaits it, with cancellation): see the overview
+// above.
 template <typename T>
 internal::FutureAwaiter<T> operator co_await(Future<T> future) {
   return internal::FutureAwaiter<T>(std::move(future));

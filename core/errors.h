@@ -5,6 +5,7 @@
 //   UsageError          txaio's "must call use_asyncio()/use_twisted()" error
 //   AlreadyCalledError  Twisted's AlreadyCalledError / asyncio's InvalidStateError
 //   CancelledError      Twisted's / asyncio's CancelledError
+//   TimeoutError        asyncio's TimeoutError (from with_timeout())
 // Bad arguments (both result and error, a NaN delay, ...) throw the standard
 // std::invalid_argument, as txaio raises ValueError.
 #ifndef TXAIO_CORE_ERRORS_H_
@@ -35,6 +36,13 @@ class CancelledError : public std::runtime_error {
  public:
   explicit CancelledError(const std::string& message = "cancelled")
       : std::runtime_error(message.empty() ? "cancelled" : message) {}
+};
+
+// The failure with_timeout() gives when its deadline passes first. Not a
+// CancelledError: code can tell its own deadline from a caller's cancel().
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace txaio

@@ -340,17 +340,29 @@ class Future {
   // (std::invalid_argument). They are anything a Callback<T> and an Errback
   // can be made from, made in place in the future's state.
   template <typename C = Callback<T>, typename E = Errback>
-    requires(std::is_constructible_v<Callback<T>, C &&> &&
-             std::is_constructible_v<Errback, E &&>)
   void add_callbacks(C&& callback, E&& errback) {
-    State& s = state();
-    if (s.dispatching) {
-      // Runs in the dispatch under way, after the pairs before it.
-      add_pair(s.added, std::forward<C>(callback), std::forward<E>(errback));
-      return;
+    constexpr bool callback_ok = std::is_constructible_v<Callback<T>, C&&>;
+    constexpr bool errback_ok = std::is_constructible_v<Errback, E&&>;
+    // Said here, in words, rather than as a failed constraint on Callback<T>.
+    static_assert(callback_ok,
+                  "add_callbacks: the callback must be callable as "
+                  "void(const T&) for a Future<T>, as void() for a "
+                  "Future<void>, or be nullptr");
+    static_assert(errback_ok,
+                  "add_callbacks: the errback must be callable as "
+                  "void(const txaio::Failure&), or be nullptr");
+    if constexpr (callback_ok && errback_ok) {
+      State& s = state();
+      if (s.dispatching) {
+        // Runs in the dispatch under way, after the pairs before it.
+        add_pair(s.added, std::forward<C>(callback),
+                 std::forward<E>(errback));
+        return;
+      }
+      add_pair(s.callbacks, std::forward<C>(callback),
+               std::forward<E>(errback));
+      if (s.status != internal::FutureStatus::kPending) s.schedule_dispatch();
     }
-    add_pair(s.callbacks, std::forward<C>(callback), std::forward<E>(errback));
-    if (s.status != internal::FutureStatus::kPending) s.schedule_dispatch();
   }
 
   friend bool operator==(const Future& a, const Future& b) {
@@ -454,8 +466,6 @@ bool cancel(Future<T>& future, std::string_view message = {}) {
 }
 
 template <typename T, typename C = Callback<T>, typename E = Errback>
-  requires(std::is_constructible_v<Callback<T>, C &&> &&
-           std::is_constructible_v<Errback, E &&>)
 void add_callbacks(Future<T>& future, C&& callback, E&& errback) {
   future.add_callbacks(std::forward<C>(callback), std::forward<E>(errback));
 }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <mutex>
 #include <cmath>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -170,12 +170,29 @@ void AppendJsonValue(const LogValue& value, std::string& out) {
 }
 
 // Writes whole lines to a stream under a lock.
+}  // namespace
+
+// Outside the anonymous namespace: ScopedLogging (logging.h) holds one.
 class TextWriter {
  public:
-  TextWriter(std::ostream& out, absl::TimeZone zone) : out_(out), zone_(zone) {}
+  TextWriter(std::ostream& out, absl::TimeZone zone, TextLogLayout layout)
+      : out_(&out), zone_(zone), layout_(layout) {}
+  // A writer that owns its stream.
+  TextWriter(std::shared_ptr<std::ostream> out, absl::TimeZone zone,
+             TextLogLayout layout)
+      : TextWriter(*out, zone, layout) {
+    owned_ = std::move(out);
+  }
 
   void operator()(const LogEvent& event) {
     std::string line;
+    if (layout_ == TextLogLayout::kTimeNamespaceLevelMessage) {
+      line.push_back('[');
+      line.append(event.log_namespace);
+      line.push_back('#');
+      line.append(LevelName(event.log_level));
+      line.append("] ");
+    }
     bool has_message = !event.log_format.empty() || event.log_failure == nullptr;
     if (has_message) append_formatted_event(event, line);
     if (event.log_failure != nullptr) {
@@ -185,6 +202,7 @@ class TextWriter {
     }
     line.push_back('\n');
     std::lock_guard<std::mutex> lock(mutex_);
+    if (out_ == nullptr) return;  // detached
     // Formatting the time costs more than the rest: reuse it within a second.
     int64_t second = absl::ToUnixSeconds(event.log_time);
     if (second != cached_second_) {
@@ -192,17 +210,29 @@ class TextWriter {
       cached_time_ = absl::FormatTime("%Y-%m-%dT%H:%M:%S%z", event.log_time,
                                       zone_);
     }
-    out_ << cached_time_ << ' ' << line;
-    out_.flush();
+    *out_ << cached_time_ << ' ' << line;
+    out_->flush();
+  }
+
+  // Stops writing: an event being written on another thread finishes
+  // first, later ones (from a snapshot of the observers taken before the
+  // writer was removed) are dropped. After this the stream may go.
+  void detach() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    out_ = nullptr;
   }
 
  private:
-  std::ostream& out_;
+  std::ostream* out_;  // guarded by mutex_
+  std::shared_ptr<std::ostream> owned_;
   const absl::TimeZone zone_;
+  const TextLogLayout layout_;
   std::mutex mutex_;
   int64_t cached_second_ = INT64_MIN;
   std::string cached_time_;
 };
+
+namespace {
 
 class JsonWriter {
  public:
@@ -379,7 +409,12 @@ bool remove_log_observer(LogObserverId id) {
 }
 
 LogObserver make_text_log_writer(std::ostream& out, absl::TimeZone zone) {
-  auto writer = std::make_shared<internal::TextWriter>(out, zone);
+  return make_text_log_writer(out, TextLogLayout::kTimeMessage, zone);
+}
+
+LogObserver make_text_log_writer(std::ostream& out, TextLogLayout layout,
+                                 absl::TimeZone zone) {
+  auto writer = std::make_shared<internal::TextWriter>(out, zone, layout);
   return [writer](const LogEvent& event) { (*writer)(event); };
 }
 
@@ -388,9 +423,15 @@ LogObserver make_json_log_writer(std::ostream& out) {
   return [writer](const LogEvent& event) { (*writer)(event); };
 }
 
-void start_logging(std::ostream& out, LogLevel level) {
+namespace {
+
+// Installs `writer` as the one start_logging() writer, replacing any other,
+// and sets the global level. Returns the writer's observer id.
+LogObserverId StartWriter(std::shared_ptr<internal::TextWriter> writer,
+                          LogLevel level) {
   internal::CheckLevel(level);
-  LogObserverId id = add_log_observer(make_text_log_writer(out));
+  LogObserverId id = add_log_observer(
+      [writer](const LogEvent& event) { (*writer)(event); });
   std::optional<LogObserverId> previous;
   {
     Registry& registry = GetRegistry();
@@ -399,10 +440,42 @@ void start_logging(std::ostream& out, LogLevel level) {
   }
   if (previous) remove_log_observer(*previous);
   set_global_log_level(level);
+  return id;
 }
 
-void start_logging(std::ostream& out, std::string_view level) {
-  start_logging(out, parse_log_level(level));
+}  // namespace
+
+void start_logging(std::ostream& out, LogLevel level, TextLogLayout layout) {
+  if (&out != &std::cout && &out != &std::cerr && &out != &std::clog) {
+    // The writer would keep a reference that outlives most other streams.
+    throw std::invalid_argument(
+        "start_logging(std::ostream&) takes std::cout, std::cerr or "
+        "std::clog; for another stream use txaio::ScopedLogging (which "
+        "stops at the end of its scope) or pass a std::shared_ptr to it");
+  }
+  StartWriter(std::make_shared<internal::TextWriter>(
+                  out, absl::LocalTimeZone(), layout),
+              level);
+}
+
+void start_logging(std::ostream& out, std::string_view level,
+                   TextLogLayout layout) {
+  start_logging(out, parse_log_level(level), layout);
+}
+
+void start_logging(std::shared_ptr<std::ostream> out, LogLevel level,
+                   TextLogLayout layout) {
+  if (out == nullptr) {
+    throw std::invalid_argument("start_logging: the stream is null");
+  }
+  StartWriter(std::make_shared<internal::TextWriter>(
+                  std::move(out), absl::LocalTimeZone(), layout),
+              level);
+}
+
+void start_logging(std::shared_ptr<std::ostream> out, std::string_view level,
+                   TextLogLayout layout) {
+  start_logging(std::move(out), parse_log_level(level), layout);
 }
 
 void stop_logging() {
@@ -413,6 +486,31 @@ void stop_logging() {
     previous = std::exchange(registry.started, std::nullopt);
   }
   if (previous) remove_log_observer(*previous);
+}
+
+ScopedLogging::ScopedLogging(std::ostream& out, LogLevel level,
+                             TextLogLayout layout)
+    : writer_(std::make_shared<internal::TextWriter>(
+          out, absl::LocalTimeZone(), layout)),
+      id_(StartWriter(writer_, level)) {}
+
+ScopedLogging::ScopedLogging(std::ostream& out, std::string_view level,
+                             TextLogLayout layout)
+    : ScopedLogging(out, parse_log_level(level), layout) {}
+
+ScopedLogging::~ScopedLogging() {
+  bool ours = false;
+  {
+    Registry& registry = GetRegistry();
+    std::lock_guard<std::mutex> lock(registry.mutex);
+    if (registry.started == id_) {
+      registry.started.reset();
+      ours = true;
+    }
+  }
+  // A later start_logging() may have replaced (and removed) it already.
+  if (ours) remove_log_observer(id_);
+  writer_->detach();
 }
 
 void set_global_log_level(LogLevel level) {

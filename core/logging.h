@@ -25,8 +25,10 @@
 //
 // Every event carries log_time, log_level, log_namespace, log_format and its
 // fields, and goes to every observer: the text writer start_logging()
-// installs ("2016-01-21T01:02:03-0100 message"), a JSON-lines writer, or the
-// application's own (add_log_observer). All of this is thread-safe.
+// installs ("2016-01-21T01:02:03-0100 message", or with namespace and level),
+// a JSON-lines writer, or the application's own (add_log_observer). All of
+// this is thread-safe. start_logging() writes to a standard stream or to one
+// it owns; ScopedLogging writes to any stream for a scope.
 #ifndef TXAIO_CORE_LOGGING_H_
 #define TXAIO_CORE_LOGGING_H_
 
@@ -112,11 +114,23 @@ LogObserverId add_log_observer(LogObserver observer);
 // Unregisters; returns whether `id` was registered.
 bool remove_log_observer(LogObserverId id);
 
+// The layout of a text log line.
+enum class TextLogLayout {
+  // txaio's: "2016-01-21T01:02:03-0100 message".
+  kTimeMessage,
+  // Twisted's classic log files' "[system]" with the level, so that warnings
+  // and errors stand out: "2016-01-21T01:02:03-0100 [myapp.Conn#warn]
+  // message".
+  kTimeNamespaceLevelMessage,
+};
+
 // A writer of one line per event: the time in ISO 8601 with its UTC offset
 // (as txaio writes it, "%Y-%m-%dT%H:%M:%S%z", in `zone`), a space, the
-// message; a failure's formatted traceback follows on the next lines.
-// `out` must outlive the observer.
+// message (see TextLogLayout); a failure's formatted traceback follows on
+// the next lines. `out` must outlive the observer.
 LogObserver make_text_log_writer(std::ostream& out,
+                                 absl::TimeZone zone = absl::LocalTimeZone());
+LogObserver make_text_log_writer(std::ostream& out, TextLogLayout layout,
                                  absl::TimeZone zone = absl::LocalTimeZone());
 // A writer of one JSON object per line: log_time (seconds since the epoch),
 // log_level, log_namespace, log_format, log_text (the message), every field
@@ -128,11 +142,49 @@ LogObserver make_json_log_writer(std::ostream& out);
 // to `out` with a text writer. Calling it again replaces the writer (txaio
 // ignores later calls; replacing is what tests and reconfiguration want).
 // An invalid level throws std::invalid_argument listing the valid ones.
+//
+// The writer keeps `out` for as long as logging lasts, so this form takes
+// only std::cout, std::cerr or std::clog (another stream throws
+// std::invalid_argument): give other streams by std::shared_ptr, which the
+// writer then owns, or log into them for a scope with ScopedLogging.
 void start_logging(std::ostream& out = std::cout,
-                   LogLevel level = LogLevel::kInfo);
-void start_logging(std::ostream& out, std::string_view level);
+                   LogLevel level = LogLevel::kInfo,
+                   TextLogLayout layout = TextLogLayout::kTimeMessage);
+void start_logging(std::ostream& out, std::string_view level,
+                   TextLogLayout layout = TextLogLayout::kTimeMessage);
+void start_logging(std::shared_ptr<std::ostream> out,
+                   LogLevel level = LogLevel::kInfo,
+                   TextLogLayout layout = TextLogLayout::kTimeMessage);
+void start_logging(std::shared_ptr<std::ostream> out, std::string_view level,
+                   TextLogLayout layout = TextLogLayout::kTimeMessage);
 // Removes the writer start_logging() installed, if any.
 void stop_logging();
+
+namespace internal {
+class TextWriter;
+}  // namespace internal
+
+// start_logging() for a scope, into any stream that outlives the scope (a
+// test's std::ostringstream): installs the text writer as start_logging()
+// does, and the destructor removes it, after which nothing more is written
+// to `out`, not even by another thread logging at that moment.
+//
+//   std::ostringstream out;
+//   txaio::ScopedLogging logging(out, "debug");
+class ScopedLogging {
+ public:
+  explicit ScopedLogging(std::ostream& out, LogLevel level = LogLevel::kInfo,
+                         TextLogLayout layout = TextLogLayout::kTimeMessage);
+  ScopedLogging(std::ostream& out, std::string_view level,
+                TextLogLayout layout = TextLogLayout::kTimeMessage);
+  ScopedLogging(const ScopedLogging&) = delete;
+  ScopedLogging& operator=(const ScopedLogging&) = delete;
+  ~ScopedLogging();
+
+ private:
+  std::shared_ptr<internal::TextWriter> writer_;
+  LogObserverId id_;
+};
 
 // Sets the level of every logger that follows the global one, at once, and
 // of those made later. Throws std::invalid_argument for an invalid level.

@@ -1,6 +1,9 @@
 #include "core/logging.h"
 
+#include <atomic>
 #include <cmath>
+#include <iostream>
+#include <memory>
 #include <limits>
 #include <mutex>
 #include <sstream>
@@ -158,9 +161,8 @@ TEST(LoggingTest, LevelsParseAndPrint) {
   EXPECT_THROW(log_level_name(static_cast<LogLevel>(9)), std::invalid_argument);
   EXPECT_THROW(set_global_log_level(static_cast<LogLevel>(-1)),
                std::invalid_argument);
-  std::ostringstream out;
-  EXPECT_THROW(start_logging(out, "loud"), std::invalid_argument);
-  EXPECT_THROW(start_logging(out, static_cast<LogLevel>(7)),
+  EXPECT_THROW(start_logging(std::cerr, "loud"), std::invalid_argument);
+  EXPECT_THROW(start_logging(std::cerr, static_cast<LogLevel>(7)),
                std::invalid_argument);
 }
 
@@ -283,8 +285,8 @@ TEST(LoggingTest, TextWriterWritesIsoTimeThenMessage) {
 
 TEST(LoggingTest, StartLoggingWritesAtTheGivenLevelAndCanBeReplaced) {
   LogLevel previous = get_global_log_level();
-  std::ostringstream first;
-  std::ostringstream second;
+  auto first = std::make_shared<std::ostringstream>();
+  auto second = std::make_shared<std::ostringstream>();
   Logger log = make_logger("start");
   start_logging(first, "warn");
   EXPECT_EQ(get_global_log_level(), LogLevel::kWarn);
@@ -295,8 +297,76 @@ TEST(LoggingTest, StartLoggingWritesAtTheGivenLevelAndCanBeReplaced) {
   stop_logging();
   log.critical("nowhere");
   set_global_log_level(previous);
-  EXPECT_THAT(first.str(), MatchesRegex("[^ ]+ one\n"));
-  EXPECT_THAT(second.str(), MatchesRegex("[^ ]+ two\n"));
+  EXPECT_THAT(first->str(), MatchesRegex("[^ ]+ one\n"));
+  EXPECT_THAT(second->str(), MatchesRegex("[^ ]+ two\n"));
+}
+
+TEST(LoggingTest, StartLoggingRefusesAStreamItCouldOutlive) {
+  std::ostringstream local;
+  try {
+    start_logging(local, "info");
+    FAIL() << "a local stream was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ScopedLogging"));
+  }
+  EXPECT_THROW(start_logging(std::shared_ptr<std::ostream>()),
+               std::invalid_argument);
+}
+
+TEST(LoggingTest, StartLoggingOwnsASharedStream) {
+  LogLevel previous = get_global_log_level();
+  auto owned = std::make_shared<std::ostringstream>();
+  std::weak_ptr<std::ostringstream> watch = owned;
+  start_logging(std::move(owned), "info");
+  make_logger("owned").info("kept alive");
+  ASSERT_FALSE(watch.expired()) << "the writer owns the stream";
+  EXPECT_THAT(watch.lock()->str(), HasSubstr(" kept alive\n"));
+  stop_logging();
+  EXPECT_TRUE(watch.expired()) << "and lets it go with the writer";
+  set_global_log_level(previous);
+}
+
+TEST(LoggingTest, ScopedLoggingStopsWritingAtTheEndOfItsScope) {
+  LogLevel previous = get_global_log_level();
+  Logger log = make_logger("scoped");
+  auto out = std::make_unique<std::ostringstream>();
+  {
+    ScopedLogging logging(*out, "debug");
+    log.debug("inside");
+  }
+  std::string text = out->str();
+  out.reset();  // under ASan, a write from here on is a use after free
+  log.critical("after the scope");
+  EXPECT_THAT(text, MatchesRegex("[^ ]+ inside\n"));
+  set_global_log_level(previous);
+}
+
+TEST(LoggingTest, ScopedLoggingEndsSafelyWhileAnotherThreadLogs) {
+  LogLevel previous = get_global_log_level();
+  Logger log = make_logger("threads");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop.load()) log.info("busy {n}", "n"_f = 1);
+  });
+  for (int i = 0; i < 50; ++i) {
+    auto out = std::make_unique<std::ostringstream>();
+    ScopedLogging logging(*out, "info");
+    std::this_thread::yield();
+  }  // each stream dies right after its scope: ASan/TSan check the writer
+  stop = true;
+  writer.join();
+  set_global_log_level(previous);
+}
+
+TEST(LoggingTest, NamespaceAndLevelLayoutShowsTheLevel) {
+  std::ostringstream out;
+  LogObserverId id = add_log_observer(make_text_log_writer(
+      out, TextLogLayout::kTimeNamespaceLevelMessage, absl::UTCTimeZone()));
+  Logger log = make_logger("myapp.Conn", LogLevel::kInfo);
+  log.warn("Lost {peer}", "peer"_f = "p1");
+  remove_log_observer(id);
+  EXPECT_THAT(out.str(), MatchesRegex("[0-9T:-]+\\+0000 \\[myapp\\.Conn#warn\\] "
+                                      "Lost p1\n"));
 }
 
 TEST(LoggingTest, FailureLoggingPrintsTheTraceback) {

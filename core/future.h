@@ -40,6 +40,7 @@
 #include "absl/functional/any_invocable.h"
 #include "core/errors.h"
 #include "core/failure.h"
+#include "core/internal/misuse.h"
 #include "core/internal/recycling_allocator.h"
 #include "core/loop.h"
 #include "core/unhandled.h"
@@ -131,6 +132,13 @@ class FutureState final : public ReadyEntry {
   void schedule_dispatch() {
     if (dispatch_scheduled) return;
     dispatch_scheduled = true;
+    if (TXAIO_MISUSE_CHECKS && !IsLiveLoop(loop)) [[unlikely]] {
+      MisuseAbort(
+          "a future is used only while its loop is alive",
+          "a future whose loop was destroyed was completed, cancelled or "
+          "given callbacks; destroy futures (and what holds them) before "
+          "their loop");
+    }
     add_ref();  // the loop's; dispatch_soon() gives it back if it throws
     loop->dispatch_soon(*this);
   }

@@ -89,6 +89,13 @@ enum class FutureStatus : unsigned char {
 
 template <typename T>
 struct CallbackPair {
+  // A constructor, not an aggregate, so that emplace_back also compiles
+  // with clang 14 (no parenthesised aggregate init), which builds the
+  // fuzzers (tools/fuzz.sh).
+  template <typename C, typename E>
+  CallbackPair(C&& callback, E&& errback)
+      : on_value(std::forward<C>(callback)),
+        on_failure(std::forward<E>(errback)) {}
   Callback<T> on_value;
   Errback on_failure;
 };
@@ -329,18 +336,24 @@ class Future {
     State& s = state();
     if (s.status != internal::FutureStatus::kPending) return false;
     if (s.canceller) {
+      // A handle of its own: the canceller may destroy the one cancel() was
+      // called on (found by the C ABI fuzzer).
+      Future self(*this);
       Canceller<T> canceller = std::move(s.canceller);
       s.canceller = nullptr;
       try {
-        canceller(*this);
+        canceller(self);
       } catch (...) {
         report_unhandled_failure(create_failure());
       }
+      if (s.status == internal::FutureStatus::kPending) {
+        s.failure.emplace(CancelledError(std::string(message)));
+        self.settle(internal::FutureStatus::kCancelled);
+      }
+      return true;
     }
-    if (s.status == internal::FutureStatus::kPending) {
-      s.failure.emplace(CancelledError(std::string(message)));
-      settle(internal::FutureStatus::kCancelled);
-    }
+    s.failure.emplace(CancelledError(std::string(message)));
+    settle(internal::FutureStatus::kCancelled);
     return true;
   }
 

@@ -172,6 +172,22 @@ TEST(UnhandledReentryDeathTest, HandlerDroppingAnotherFailedFuture) {
   EXPECT_EXIT(ReportFromInsideTheHandler(), ::testing::ExitedWithCode(0), "");
 }
 
+// ------------------------------------------------- found by the fuzzers
+
+TEST(CancelTest, CancellerMayDestroyTheHandleCancelWasCalledOn) {
+  ManualLoop loop;
+  std::optional<Future<int>> handle;
+  bool cancelled = false;
+  handle.emplace(loop, [&handle](Future<int>&) { handle.reset(); });
+  Future<int> other = *handle;
+  other.add_callbacks(nullptr, [&](const Failure&) { cancelled = true; });
+  EXPECT_TRUE(handle->cancel());
+  EXPECT_FALSE(handle.has_value());
+  loop.run_until_idle();
+  EXPECT_TRUE(cancelled);
+  EXPECT_TRUE(other.is_cancelled());
+}
+
 // ---------------------------------------------------------------- misuse
 
 TEST(MisuseTest, NestedRunsThrowUsageError) {

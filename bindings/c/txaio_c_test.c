@@ -1535,6 +1535,14 @@ static txaio_failure* failing_batched(void* state) {
   return f;
 }
 
+/* Found by the fuzzer: a canceller destroying the handle that
+ * txaio_future_cancel was called with. */
+static void destroy_cancelled_handle(void* state, txaio_future* future) {
+  (void)future;
+  OK(txaio_future_destroy(*(txaio_future**)state));
+  *(txaio_future**)state = NULL;
+}
+
 /* Item 9: a loop destroyed from inside its own task is refused. */
 static txaio_status g_destroy_in_task = TXAIO_OK;
 static void destroy_own_loop(void* state) {
@@ -1597,6 +1605,10 @@ static void test_reliability(void) {
   OK(txaio_remove_log_observer(id, NULL));
   OK(txaio_logger_destroy(logger));
   OK(txaio_failure_destroy(failure));
+
+  OK(txaio_future_new(loop, destroy_cancelled_handle, &f, NULL, &f));
+  OK(txaio_future_cancel(f, NULL, NULL));
+  CHECK(f == NULL);
 
   /* Item 4: a run_for or delay past the limit is refused with a message
    * saying what was given and what is accepted... */

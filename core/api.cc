@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "core/errors.h"
+#include "core/internal/duration.h"
 
 namespace txaio {
 namespace {
@@ -53,11 +54,25 @@ Loop& default_loop() {
 
 namespace internal {
 
+void ThrowBadDelay(const char* what, const std::string& given,
+                   const char* quantity, const char* min) {
+  throw std::invalid_argument(absl::StrCat(
+      what, ": ", quantity, " must be a finite number of seconds from ", min,
+      " to 1e+09 (about 31 years), got ", given));
+}
+
+absl::Duration CheckedDelay(absl::Duration delay, const char* what) {
+  if (delay < absl::ZeroDuration() || delay > kMaxDelay) [[unlikely]] {
+    ThrowBadDelay(what, absl::StrCat(absl::FormatDuration(delay), " (",
+                                     absl::ToDoubleSeconds(delay), " s)"));
+  }
+  return delay;
+}
+
 absl::Duration SecondsToDelay(double seconds, const char* what) {
-  if (!std::isfinite(seconds) || seconds < 0) {
-    throw std::invalid_argument(absl::StrCat(
-        what, ": delay must be a finite number of seconds >= 0, got ",
-        seconds));
+  // Also false for NaN.
+  if (!(seconds >= 0 && seconds <= kMaxDelaySeconds)) [[unlikely]] {
+    ThrowBadDelay(what, absl::StrCat(seconds));
   }
   return absl::Seconds(seconds);
 }

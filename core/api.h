@@ -38,8 +38,9 @@ std::string_view using_framework();
 Loop& default_loop();
 
 namespace internal {
-// Converts seconds, as txaio takes them, to a delay; NaN, infinite or
-// negative throws std::invalid_argument naming `what`.
+// Converts seconds, as txaio takes them, to a delay; anything but a finite
+// number from 0 to 1e9 (internal::kMaxDelaySeconds) throws
+// std::invalid_argument naming `what`, the value given and the range.
 absl::Duration SecondsToDelay(double seconds, const char* what);
 }  // namespace internal
 

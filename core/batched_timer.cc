@@ -23,16 +23,17 @@ int64_t CeilDiv(int64_t a, int64_t b) {
 
 }  // namespace
 
-void ThrowBadBatchedDelay(absl::Duration delay) {
-  if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
-    throw std::invalid_argument(
-        absl::StrCat("BatchedTimer::call_later: delay must be finite and "
-                     ">= 0, got ",
-                     absl::FormatDuration(delay)));
-  }
+void ThrowBadBatchedDelay(absl::Duration delay, absl::Duration now) {
+  CheckedDelay(delay, "BatchedTimer::call_later");
+  // The delay is fine: the loop's clock is not (a broken clock, NaN or
+  // infinite seconds from a binding's loop).
   throw std::invalid_argument(absl::StrCat(
-      "BatchedTimer::call_later: delay too large: ",
-      absl::FormatDuration(delay)));
+      "BatchedTimer::call_later: the loop's clock reads ",
+      absl::FormatDuration(now), ", so now + delay (",
+      absl::FormatDuration(delay),
+      ") is past the latest deadline a batched timer holds (",
+      absl::FormatDuration(absl::Nanoseconds(kMaxBatchedDeadlineNs)),
+      "); the clock is broken"));
 }
 
 void ThrowNullBatchedCallable() {
@@ -243,29 +244,24 @@ int64_t CheckedChunkSize(int64_t chunk_size) {
   return chunk_size;
 }
 
+// Buckets follow the delay rule, from 1 ns instead of 0.
 int64_t CheckedBucketNs(absl::Duration bucket) {
-  if (bucket == absl::InfiniteDuration() ||
-      bucket < absl::Nanoseconds(1)) {
-    throw std::invalid_argument(absl::StrCat(
-        "make_batched_timer: seconds_per_bucket must be finite and at least "
-        "1 ns, got ",
-        absl::FormatDuration(bucket)));
+  if (bucket < absl::Nanoseconds(1) || bucket > internal::kMaxDelay) {
+    internal::ThrowBadDelay(
+        "make_batched_timer",
+        absl::StrCat(absl::FormatDuration(bucket), " (",
+                     absl::ToDoubleSeconds(bucket), " s)"),
+        "seconds_per_bucket", "1e-09 (1 ns)");
   }
-  int64_t ns = absl::ToInt64Nanoseconds(bucket);
-  if (ns > internal::kMaxBatchedDeadlineNs / 2) {
-    throw std::invalid_argument(absl::StrCat(
-        "make_batched_timer: seconds_per_bucket too large: ",
-        absl::FormatDuration(bucket)));
-  }
-  return ns;
+  return absl::ToInt64Nanoseconds(bucket);
 }
 
 absl::Duration BucketFromSeconds(double seconds) {
-  if (!std::isfinite(seconds) || seconds <= 0) {
-    throw std::invalid_argument(absl::StrCat(
-        "make_batched_timer: seconds_per_bucket must be a finite number > 0, "
-        "got ",
-        seconds));
+  // Checked as a double: 1e-10 s would become a zero Duration. Also false
+  // for NaN.
+  if (!(seconds >= 1e-9 && seconds <= internal::kMaxDelaySeconds)) {
+    internal::ThrowBadDelay("make_batched_timer", absl::StrCat(seconds),
+                            "seconds_per_bucket", "1e-09 (1 ns)");
   }
   return absl::Seconds(seconds);
 }

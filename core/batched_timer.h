@@ -248,8 +248,9 @@ class BatchedTimer {
   // As above with the delay in seconds, as txaio takes it.
   template <typename F, typename... Args>
   BatchedCall call_later(double seconds, F&& fn, Args&&... args) {
-    return call_later(internal::SecondsToDelay(seconds, "call_later"),
-                      std::forward<F>(fn), std::forward<Args>(args)...);
+    return call_later(
+        internal::SecondsToDelay(seconds, "BatchedTimer::call_later"),
+        std::forward<F>(fn), std::forward<Args>(args)...);
   }
 
   // The type-erased form the bindings use. An empty `task` throws
@@ -489,21 +490,24 @@ inline BatchedTimerState* BatchedTimerRef::get() const {
 inline constexpr int64_t kMaxBatchedDeadlineNs =
     std::numeric_limits<int64_t>::max() / 2;
 
-// Throws call_later's std::invalid_argument for a bad `delay`.
-[[noreturn]] void ThrowBadBatchedDelay(absl::Duration delay);
+// Throws call_later's std::invalid_argument for a bad `delay`, or one
+// saying the loop's clock `now` is broken.
+[[noreturn]] void ThrowBadBatchedDelay(absl::Duration delay,
+                                       absl::Duration now);
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedReservation
 BatchedTimerState::Reserve(absl::Duration delay) {
   // Whole nanoseconds in int64: absl::Duration arithmetic costs more than
   // the rest of call_later.
+  // The delay rule (internal::CheckedDelay): 0 to kMaxDelayNs.
   const int64_t delay_ns = CeilToNanoseconds(delay);
-  if (delay < absl::ZeroDuration() || delay_ns > kMaxBatchedDeadlineNs)
-      [[unlikely]] {
-    ThrowBadBatchedDelay(delay);
+  if (delay < absl::ZeroDuration() || delay_ns > kMaxDelayNs) [[unlikely]] {
+    ThrowBadBatchedDelay(delay, loop_.now());
   }
-  const int64_t now_ns = CeilToNanoseconds(loop_.now());
+  const absl::Duration now = loop_.now();
+  const int64_t now_ns = CeilToNanoseconds(now);
   if (now_ns > kMaxBatchedDeadlineNs - delay_ns) [[unlikely]] {
-    ThrowBadBatchedDelay(delay);
+    ThrowBadBatchedDelay(delay, now);
   }
   uint32_t index = free_slot_;
   if (index == kNil) [[unlikely]] index = GrowSlab();

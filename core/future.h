@@ -40,6 +40,7 @@
 #include "absl/functional/any_invocable.h"
 #include "core/errors.h"
 #include "core/failure.h"
+#include "core/internal/misuse.h"
 #include "core/internal/recycling_allocator.h"
 #include "core/loop.h"
 #include "core/unhandled.h"
@@ -88,6 +89,13 @@ enum class FutureStatus : unsigned char {
 
 template <typename T>
 struct CallbackPair {
+  // A constructor, not an aggregate, so that emplace_back also compiles
+  // with clang 14 (no parenthesised aggregate init), which builds the
+  // fuzzers (tools/fuzz.sh).
+  template <typename C, typename E>
+  CallbackPair(C&& callback, E&& errback)
+      : on_value(std::forward<C>(callback)),
+        on_failure(std::forward<E>(errback)) {}
   Callback<T> on_value;
   Errback on_failure;
 };
@@ -131,6 +139,13 @@ class FutureState final : public ReadyEntry {
   void schedule_dispatch() {
     if (dispatch_scheduled) return;
     dispatch_scheduled = true;
+    if (TXAIO_MISUSE_CHECKS && !IsLiveLoop(loop)) [[unlikely]] {
+      MisuseAbort(
+          "a future is used only while its loop is alive",
+          "a future whose loop was destroyed was completed, cancelled or "
+          "given callbacks; destroy futures (and what holds them) before "
+          "their loop");
+    }
     add_ref();  // the loop's; dispatch_soon() gives it back if it throws
     loop->dispatch_soon(*this);
   }
@@ -321,18 +336,24 @@ class Future {
     State& s = state();
     if (s.status != internal::FutureStatus::kPending) return false;
     if (s.canceller) {
+      // A handle of its own: the canceller may destroy the one cancel() was
+      // called on (found by the C ABI fuzzer).
+      Future self(*this);
       Canceller<T> canceller = std::move(s.canceller);
       s.canceller = nullptr;
       try {
-        canceller(*this);
+        canceller(self);
       } catch (...) {
         report_unhandled_failure(create_failure());
       }
+      if (s.status == internal::FutureStatus::kPending) {
+        s.failure.emplace(CancelledError(std::string(message)));
+        self.settle(internal::FutureStatus::kCancelled);
+      }
+      return true;
     }
-    if (s.status == internal::FutureStatus::kPending) {
-      s.failure.emplace(CancelledError(std::string(message)));
-      settle(internal::FutureStatus::kCancelled);
-    }
+    s.failure.emplace(CancelledError(std::string(message)));
+    settle(internal::FutureStatus::kCancelled);
     return true;
   }
 

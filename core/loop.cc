@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/internal/misuse.h"
 #include "core/internal/timer_queue.h"
 
 namespace txaio {
@@ -26,6 +27,10 @@ class DispatchTask {
 };
 
 }  // namespace
+
+Loop::Loop() { internal::RegisterLiveLoop(this); }
+Loop::Loop(const Loop&) { internal::RegisterLiveLoop(this); }
+Loop::~Loop() { internal::UnregisterLiveLoop(this); }
 
 void Loop::dispatch_soon(internal::ReadyEntry& dispatch) {
   call_soon(DispatchTask(&dispatch));

@@ -71,7 +71,13 @@ class DelayedCall {
 
 class Loop {
  public:
-  virtual ~Loop() = default;
+  // In debug builds every loop alive is registered, so that a future used
+  // after its loop was destroyed aborts naming the rule
+  // (core/internal/misuse.h); release builds keep no registry.
+  Loop();
+  Loop(const Loop&);
+  Loop& operator=(const Loop&) = default;
+  virtual ~Loop();
 
   // The framework's name: "asio", "manual", ... (what txaio calls
   // using_twisted/using_asyncio).

@@ -1,11 +1,14 @@
 #include "core/loop_base.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "core/failure.h"
 #include "core/internal/duration.h"
+#include "core/internal/misuse.h"
 #include "core/unhandled.h"
 
 namespace txaio {
@@ -28,7 +31,31 @@ absl::Duration CeilToMillisecond(absl::Duration t) {
 
 }  // namespace
 
+namespace {
+
+// Past any deadline a real clock reaches (146 years of uptime), and far from
+// overflowing the int64 nanoseconds backends convert wake-ups to.
+constexpr absl::Duration kLatestWakeUp =
+    absl::Nanoseconds(std::numeric_limits<int64_t>::max() / 2);
+
+}  // namespace
+
 LoopBase::~LoopBase() {
+  if (TXAIO_MISUSE_CHECKS) {
+    if (in_callbacks_ > 0) {
+      internal::MisuseAbort(
+          "a loop must not be destroyed while it is running",
+          "the loop was destroyed from inside one of its own callbacks; "
+          "destroy it after its run returns (stop() it first)");
+    }
+    if (loop_thread_.load(std::memory_order_relaxed) != std::thread::id()) {
+      internal::MisuseAbort(
+          "a loop must not be destroyed while it is running",
+          "the loop was destroyed during a run (from another thread, or "
+          "from inside its backend's event handlers); stop() it and let "
+          "the run return first");
+    }
+  }
   // Dispatches never run now; give back the references the queue holds so
   // their futures are freed. (running_ is empty outside run_once().)
   std::vector<Ready> ready = std::move(ready_);
@@ -46,12 +73,29 @@ void LoopBase::request_wake_up() {
   }
 }
 
+void LoopBase::check_loop_thread(const char* what) const {
+  if (!TXAIO_MISUSE_CHECKS) return;
+  const std::thread::id owner = loop_thread_.load(std::memory_order_relaxed);
+  if (owner != std::thread::id() && owner != std::this_thread::get_id()) {
+    internal::MisuseAbort(
+        "a loop, its futures and its timers are used only from the thread "
+        "running the loop; from other threads use call_soon_threadsafe() "
+        "(or stop())",
+        absl::StrCat(what,
+                     " was called from a thread that is not the one running "
+                     "the loop"));
+  }
+}
+
 void LoopBase::call_soon(Task task) {
+  check_loop_thread("call_soon (or a future's resolve/reject/cancel)");
   ready_.emplace_back(std::in_place_index<0>, std::move(task));
   request_wake_up();
 }
 
 void LoopBase::dispatch_soon(internal::ReadyEntry& dispatch) {
+  check_loop_thread(
+      "a future's resolve/reject/cancel/add_callbacks (dispatch_soon)");
   try {
     ready_.emplace_back(std::in_place_index<1>, &dispatch);
   } catch (...) {
@@ -73,11 +117,8 @@ void LoopBase::call_soon_threadsafe(Task task) {
 }
 
 DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
-  if (delay < absl::ZeroDuration() || delay == absl::InfiniteDuration()) {
-    throw std::invalid_argument(
-        absl::StrCat("call_later: delay must be finite and >= 0, got ",
-                     absl::FormatDuration(delay)));
-  }
+  check_loop_thread("call_later");
+  internal::CheckedDelay(delay, "call_later");
   const int64_t deadline_ns =
       internal::SaturatingAdd(internal::CeilToNanoseconds(now()),
                               internal::CeilToNanoseconds(delay));
@@ -100,6 +141,8 @@ bool LoopBase::run_once() { return run_rounds(1); }
 bool LoopBase::on_wake_up() { return run_rounds(kRoundsPerWakeUp); }
 
 bool LoopBase::run_rounds(int max_rounds) {
+  check_loop_thread("run_once (a run of the loop)");
+  LoopThreadScope loop_thread(*this);
   // Work queued while the rounds run needs no wake-up of its own: the flag
   // stays set so that call_soon() and dispatch_soon() do not ask for one, and
   // after_run() asks once at the end if work is left.
@@ -139,6 +182,7 @@ size_t LoopBase::run_round() {
   callbacks_run_ += count;
   // Tasks may call back into this loop (call_soon, call_later, cancel), which
   // touches ready_ and the timer heap but never running_ or due_.
+  if (TXAIO_MISUSE_CHECKS) ++in_callbacks_;
   for (Ready& entry : running_) {
     if (auto* dispatch = std::get_if<internal::ReadyEntry*>(&entry)) {
       RunIsolated([dispatch] { (*dispatch)->run(); });
@@ -149,6 +193,7 @@ size_t LoopBase::run_round() {
   running_.clear();
   for (auto& entry : due_) RunIsolated([&entry] { entry->run(); });
   due_.clear();
+  if (TXAIO_MISUSE_CHECKS) --in_callbacks_;
   return count;
 }
 
@@ -159,7 +204,7 @@ void LoopBase::after_run() {
     drop_wake_at();
     return;
   }
-  absl::Duration wake = CeilToMillisecond(*next);
+  absl::Duration wake = std::min(CeilToMillisecond(*next), kLatestWakeUp);
   if (requested_wake_at_ != wake) {
     requested_wake_at_ = wake;
     wake_at(wake);

@@ -17,11 +17,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <variant>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "core/internal/misuse.h"
 #include "core/internal/timer_queue.h"
 #include "core/loop.h"
 
@@ -30,6 +32,8 @@ namespace txaio {
 class LoopBase : public Loop, private internal::TimerQueueObserver {
  public:
   LoopBase() = default;
+  // Destroying a loop while it runs (from inside one of its own callbacks,
+  // or from another thread) is misuse: debug builds abort naming the rule.
   LoopBase(const LoopBase&) = delete;
   LoopBase& operator=(const LoopBase&) = delete;
   ~LoopBase() override;
@@ -91,6 +95,35 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
     run_once();
   }
 
+  // Marks the calling thread as the loop's thread for the scope's lifetime
+  // (a run* call, a run_once() round). While one is active, debug builds
+  // abort when another thread calls anything but call_soon_threadsafe()
+  // (and RunnableLoop::stop()); see core/internal/misuse.h.
+  class LoopThreadScope {
+   public:
+    // Nothing at all in release builds (TXAIO_MISUSE_CHECKS == 0).
+    explicit LoopThreadScope(LoopBase& loop) : loop_(loop) {
+      if (TXAIO_MISUSE_CHECKS) {
+        previous_ = loop.loop_thread_.exchange(std::this_thread::get_id(),
+                                               std::memory_order_relaxed);
+      }
+    }
+    ~LoopThreadScope() {
+      if (TXAIO_MISUSE_CHECKS) {
+        loop_.loop_thread_.store(previous_, std::memory_order_relaxed);
+      }
+    }
+    LoopThreadScope(const LoopThreadScope&) = delete;
+    LoopThreadScope& operator=(const LoopThreadScope&) = delete;
+
+   private:
+    LoopBase& loop_;
+    std::thread::id previous_;
+  };
+
+  // In debug builds, aborts if another thread is running this loop now.
+  void check_loop_thread(const char* what) const;
+
   // Whether run_once() would find work now (ready tasks or due timers).
   bool has_ready_work();
 
@@ -121,6 +154,10 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   bool wake_requested_ = false;
   size_t callbacks_run_ = 0;
   std::optional<absl::Duration> requested_wake_at_;
+  // The thread running the loop now (see LoopThreadScope), or none.
+  std::atomic<std::thread::id> loop_thread_{};
+  // How deep run_once() is running callbacks (misuse checks only).
+  int in_callbacks_ = 0;
 
   // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so
   // TSan cannot see absl::Mutex's synchronisation and reports false races.

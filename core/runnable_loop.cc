@@ -1,5 +1,6 @@
 #include "core/runnable_loop.h"
 
+#include <optional>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@ namespace txaio {
 class RunnableLoop::RunScope {
  public:
   RunScope(RunnableLoop& loop, const char* what) : loop_(loop) {
+    loop_.check_loop_thread(what);
     if (loop_.running_) {
       throw UsageError(absl::StrCat(
           "RunnableLoop::", what,
@@ -18,8 +20,12 @@ class RunnableLoop::RunScope {
           "inside one of its own callbacks?)"));
     }
     loop_.running_ = true;
+    loop_thread_.emplace(loop_);
   }
-  ~RunScope() { loop_.running_ = false; }
+  ~RunScope() {
+    loop_thread_.reset();
+    loop_.running_ = false;
+  }
   RunScope(const RunScope&) = delete;
   RunScope& operator=(const RunScope&) = delete;
 
@@ -32,6 +38,7 @@ class RunnableLoop::RunScope {
 
  private:
   RunnableLoop& loop_;
+  std::optional<LoopThreadScope> loop_thread_;
 };
 
 void RunnableLoop::stop() {
@@ -79,13 +86,7 @@ size_t RunnableLoop::run_until_idle() {
 }
 
 void RunnableLoop::run_for(absl::Duration duration) {
-  if (duration < absl::ZeroDuration() ||
-      duration == absl::InfiniteDuration()) {
-    throw std::invalid_argument(
-        absl::StrCat("RunnableLoop::run_for: duration must be finite and "
-                     ">= 0, got ",
-                     absl::FormatDuration(duration)));
-  }
+  internal::CheckedDelay(duration, "RunnableLoop::run_for");
   RunScope scope(*this, "run_for");
   // The end of the window is one more timer, so the run wakes for it the way
   // it wakes for any other, and a clock that moves only when told steps

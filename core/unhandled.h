@@ -18,7 +18,11 @@ using UnhandledFailureHandler = absl::AnyInvocable<void(const Failure&)>;
 
 // Installs `handler` (an empty one restores the default) and returns the
 // previous one. Thread-safe; the handler may be called from any loop's thread
-// and must not throw (what it throws is dropped).
+// and must not throw (what it throws is dropped). Called from inside the
+// handler it throws UsageError (it would replace the handler while it runs).
+// A handler may report again, directly or by dropping the last handle on
+// another failed future: such failures are handed to it, in order, once it
+// returns (not re-entrantly, and without deadlocking on its lock).
 UnhandledFailureHandler set_unhandled_failure_handler(
     UnhandledFailureHandler handler);
 

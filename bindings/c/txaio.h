@@ -78,13 +78,14 @@ extern "C" {
 
 typedef enum txaio_status {
   TXAIO_OK = 0,
-  /* A handle argument is NULL, of the wrong type, or already destroyed.
-   * Detection relies on a tag at the start of every handle, checked on entry
-   * and cleared on destroy. It catches NULL, a handle of another type, and a
-   * destroyed handle whose memory has not been reused yet. It cannot catch a
-   * destroyed handle whose memory now holds a new handle of the same type,
-   * and reading freed memory is still undefined behaviour (AddressSanitizer
-   * reports it): the tag is a safety net, not a licence. */
+  /* A handle argument is NULL, of the wrong type, already destroyed, not a
+   * handle at all (e.g. a future's own value passed as gather results), or,
+   * for a destroy function, borrowed (a handle passed to a callback, which
+   * txaio owns). Every live handle is registered with its type, and every
+   * call looks its handle arguments up there without reading the memory
+   * they point to, so none of these is undefined behaviour. It cannot catch
+   * a destroyed handle whose address now belongs to a new handle of the same
+   * type. */
   TXAIO_ERR_INVALID_HANDLE = 1,
   /* A bad argument: a NULL out-parameter or callback, a negative, infinite
    * or NaN delay, a bad log level, a both-NULL callback pair, ... */
@@ -103,7 +104,12 @@ typedef enum txaio_status {
   /* Out of memory. */
   TXAIO_ERR_NO_MEMORY = 8,
   /* An unexpected internal error; the message says which. */
-  TXAIO_ERR_INTERNAL = 9
+  TXAIO_ERR_INTERNAL = 9,
+  /* A call the rules forbid in this situation: running a loop from inside
+   * one of its own callbacks (runs do not nest), destroying a loop while it
+   * runs, setting the unhandled-failure handler from inside it. Nothing was
+   * done; the message names the rule. */
+  TXAIO_ERR_USAGE = 10
 } txaio_status;
 
 /* The message of the most recent call on this thread that returned an error
@@ -176,7 +182,8 @@ TXAIO_EXPORT txaio_status txaio_loop_new_manual(txaio_loop** out);
  * future, delayed call and batched timer made on it is destroyed too (so
  * those handles never dangle); work still queued then is dropped and its
  * state destructors run. NULL is a no-op returning TXAIO_OK. Errors:
- * INVALID_HANDLE. Loop thread; the loop must not be running. */
+ * INVALID_HANDLE, USAGE (the loop is running: destroy it after the run
+ * returns; the handle stays valid). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_loop_destroy(txaio_loop* loop);
 
 /* The loop's framework name, its registered name ("asio", "manual", ...). Errors: INVALID_HANDLE,
@@ -190,7 +197,7 @@ TXAIO_EXPORT txaio_status txaio_loop_now(const txaio_loop* loop, double* out);
 
 /* The run functions: the same on every backend. The calling thread
  * becomes the loop thread. Runs do not nest: calling one from inside a
- * callback of the same loop fails (INTERNAL, "already running"). A loop whose
+ * callback of the same loop fails with USAGE ("already running"). A loop whose
  * clock moves only when told ("manual") moves it itself when it would
  * otherwise wait: from deadline to deadline. */
 
@@ -201,7 +208,8 @@ TXAIO_EXPORT txaio_status txaio_loop_run(txaio_loop* loop);
 
 /* Runs the loop for `seconds` on its clock, or until stopped: every timer
  * due in that window runs, including ones scheduled during it. Errors:
- * INVALID_HANDLE, INVALID_ARGUMENT (negative, NaN, infinite). */
+ * INVALID_HANDLE, INVALID_ARGUMENT (not a finite number from 0 to 1e9, the
+ * limit of every delay). */
 TXAIO_EXPORT txaio_status txaio_loop_run_for(txaio_loop* loop,
                                              double seconds);
 
@@ -222,7 +230,7 @@ TXAIO_EXPORT txaio_status txaio_loop_run_until_idle(txaio_loop* loop,
 /* txaio_loop_run_for under its task.Clock name: on a manual loop it moves
  * the clock forward by `seconds` (>= 0), stepping through every deadline on
  * the way; on a real loop it waits that long. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (negative, NaN, infinite). Loop thread. */
+ * INVALID_ARGUMENT (not a finite number of seconds from 0 to 1e9). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_loop_advance(txaio_loop* loop,
                                              double seconds);
 
@@ -245,8 +253,8 @@ TXAIO_EXPORT txaio_status txaio_loop_call_soon_threadsafe(
 /* Runs fn(state) once `seconds` have passed on the loop's clock (never
  * before; calls due at the same time run in the order scheduled). `out`
  * (may be NULL) receives a handle to cancel it with. Errors:
- * INVALID_HANDLE, INVALID_ARGUMENT (fn NULL; negative, NaN or infinite
- * delay). Loop thread. */
+ * INVALID_HANDLE, INVALID_ARGUMENT (fn NULL; a delay that is not a finite
+ * number of seconds from 0 to 1e9). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_call_later(txaio_loop* loop, double seconds,
                                            txaio_call_fn fn, void* state,
                                            txaio_destroy_fn destroy,
@@ -465,7 +473,7 @@ TXAIO_EXPORT txaio_status txaio_as_future(txaio_loop* loop,
 
 /* A future resolved (with NULL) once `seconds` have passed on the loop's
  * clock; cancelling it cancels the timer. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (negative, NaN, infinite). Loop thread. */
+ * INVALID_ARGUMENT (not a finite number of seconds from 0 to 1e9). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_sleep(txaio_loop* loop, double seconds,
                                       txaio_future** out);
 
@@ -519,7 +527,7 @@ typedef void (*txaio_batch_errors_fn)(void* state,
  * its calls in chunks of at most `chunk_size` per loop turn, spread across
  * the bucket. A call never runs before its deadline and, on a loop that
  * keeps up, less than one bucket after it. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (bucket below 1 ns, NaN, infinite; chunk_size <= 0),
+ * INVALID_ARGUMENT (bucket not a finite number of seconds from 1e-9 to 1e9; chunk_size <= 0),
  * NO_MEMORY. Loop thread. */
 TXAIO_EXPORT txaio_status txaio_batched_timer_new(txaio_loop* loop,
                                                   double seconds_per_bucket,
@@ -533,8 +541,8 @@ TXAIO_EXPORT txaio_status txaio_batched_timer_destroy(
 
 /* Schedules fn(state) `seconds` from now (see txaio_batched_timer_new for
  * the precision). `out` (may be NULL) receives a handle. Cancel is O(1).
- * Errors: INVALID_HANDLE, INVALID_ARGUMENT (fn NULL; negative, NaN or
- * infinite delay). Loop thread. */
+ * Errors: INVALID_HANDLE, INVALID_ARGUMENT (fn NULL; a delay that is not a
+ * finite number of seconds from 0 to 1e9). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_batched_timer_call_later(
     txaio_batched_timer* timer, double seconds, txaio_batched_fn fn,
     void* state, txaio_destroy_fn destroy, txaio_batched_call** out);

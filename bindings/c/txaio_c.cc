@@ -2,15 +2,21 @@
 //
 // Every entry point runs its body inside Guard(), which turns any C++
 // exception into a txaio_status plus a thread-local message, so nothing
-// unwinds into C. Handles are heap structs whose first member is a type tag,
-// checked on entry and cleared on destroy (see TXAIO_ERR_INVALID_HANDLE).
+// unwinds into C. Every live handle is registered (address -> type tag, and
+// whether it is borrowed); entry points look their handle arguments up
+// there, never reading the memory a caller's pointer points to, so a
+// destroyed handle, a handle of another type, a borrowed handle passed to a
+// destroy function or a pointer that is no handle at all is an
+// INVALID_HANDLE status, not undefined behaviour (docs/reliability.md).
 #include "bindings/c/txaio.h"
 
 #include <cstring>
 #include <iostream>
+#include <atomic>
 #include <map>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -19,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/api.h"
@@ -46,7 +53,7 @@ namespace {
 
 using txaio::Failure;
 
-// Handle tags: distinct per type, 0 once destroyed.
+// Handle tags: distinct per type; 0 is no handle.
 enum Tag : uint32_t {
   kDeadTag = 0,
   kLoopTag = 0x7478a001,
@@ -57,6 +64,59 @@ enum Tag : uint32_t {
   kBatchedTimerTag = 0x7478a006,
   kBatchedCallTag = 0x7478a007,
   kLoggerTag = 0x7478a008,
+};
+
+// Set in a registered tag for a handle lent to a callback: usable, not
+// destroyable by the callee.
+constexpr uint32_t kBorrowedBit = 0x80000000u;
+
+// Every live handle, by address: its tag, possibly with kBorrowedBit.
+struct HandleRegistry {
+  // std::mutex rather than absl::Mutex so that TSan sees it.
+  std::mutex mutex;
+  absl::flat_hash_map<const void*, uint32_t> live;
+};
+
+HandleRegistry& Handles() {
+  // Never destroyed: handles may be released by static destructors.
+  static HandleRegistry* registry = new HandleRegistry;
+  return *registry;
+}
+
+// The registered tag of `handle`, or kDeadTag if it is not a live handle.
+uint32_t RegisteredTag(const void* handle) {
+  HandleRegistry& registry = Handles();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  auto it = registry.live.find(handle);
+  return it == registry.live.end() ? kDeadTag : it->second;
+}
+
+// The first member of every handle struct: registers the handle (`self`)
+// for its lifetime.
+class HandleTag {
+ public:
+  HandleTag(const void* self, uint32_t tag) : self_(self) {
+    HandleRegistry& registry = Handles();
+    std::lock_guard<std::mutex> lock(registry.mutex);
+    registry.live[self] = tag;
+  }
+  ~HandleTag() {
+    HandleRegistry& registry = Handles();
+    std::lock_guard<std::mutex> lock(registry.mutex);
+    registry.live.erase(self_);
+  }
+  HandleTag(const HandleTag&) = delete;
+  HandleTag& operator=(const HandleTag&) = delete;
+
+  // Marks the handle as lent to a callback (see Borrowed).
+  void lend() {
+    HandleRegistry& registry = Handles();
+    std::lock_guard<std::mutex> lock(registry.mutex);
+    registry.live[self_] |= kBorrowedBit;
+  }
+
+ private:
+  const void* self_;
 };
 
 // A caller's `void* state` plus its destructor, run exactly once.
@@ -136,6 +196,8 @@ txaio_status Guard(const char* function, Body&& body) noexcept {
     return Fail(e.status, function, e.what());
   } catch (const txaio::AlreadyCalledError& e) {
     return Fail(TXAIO_ERR_ALREADY_CALLED, function, e.what());
+  } catch (const txaio::UsageError& e) {
+    return Fail(TXAIO_ERR_USAGE, function, e.what());
   } catch (const std::invalid_argument& e) {
     return Fail(TXAIO_ERR_INVALID_ARGUMENT, function, e.what());
   } catch (const std::bad_alloc&) {
@@ -176,12 +238,17 @@ absl::Duration Delay(double seconds, const char* what) {
 // The handle structs. Each starts with its tag, read by CheckTag().
 
 struct txaio_loop {
-  uint32_t tag = kLoopTag;
+  HandleTag tag{this, kLoopTag};
   std::shared_ptr<txaio::RunnableLoop> loop;
+  // How many run* calls are active on it (a destroy must wait for them).
+  std::atomic<int> running{0};
 };
 
 struct txaio_future {
-  uint32_t tag = kFutureTag;
+  txaio_future() = default;
+  txaio_future(CFuture f, std::shared_ptr<txaio::LoopBase> l)
+      : future(std::move(f)), loop(std::move(l)) {}
+  HandleTag tag{this, kFutureTag};
   CFuture future;
   // Keeps the loop alive as long as a handle on one of its futures exists.
   std::shared_ptr<txaio::LoopBase> loop;
@@ -189,7 +256,7 @@ struct txaio_future {
 
 struct txaio_failure {
   explicit txaio_failure(Failure f) : failure(std::move(f)) {}
-  uint32_t tag = kFailureTag;
+  HandleTag tag{this, kFailureTag};
   Failure failure;
   // Strings handed out as `const char*` live here, made on first request.
   std::optional<std::string> message;
@@ -198,35 +265,34 @@ struct txaio_failure {
 };
 
 struct txaio_delayed_call {
-  uint32_t tag = kDelayedCallTag;
+  HandleTag tag{this, kDelayedCallTag};
   txaio::DelayedCall call;
   std::shared_ptr<txaio::LoopBase> loop;
 };
 
 struct txaio_gather_results {
-  uint32_t tag = kGatherResultsTag;
+  HandleTag tag{this, kGatherResultsTag};
   std::vector<Value> values;
   // Null where the input succeeded.
   std::vector<std::unique_ptr<txaio_failure>> failures;
-  ~txaio_gather_results() { tag = kDeadTag; }
 };
 
 struct txaio_batched_timer {
   explicit txaio_batched_timer(txaio::BatchedTimer t) : timer(std::move(t)) {}
-  uint32_t tag = kBatchedTimerTag;
+  HandleTag tag{this, kBatchedTimerTag};
   txaio::BatchedTimer timer;
   std::shared_ptr<txaio::LoopBase> loop;
 };
 
 struct txaio_batched_call {
-  uint32_t tag = kBatchedCallTag;
+  HandleTag tag{this, kBatchedCallTag};
   txaio::BatchedCall call;
   std::shared_ptr<txaio::LoopBase> loop;
 };
 
 struct txaio_logger {
   explicit txaio_logger(txaio::Logger l) : logger(std::move(l)) {}
-  uint32_t tag = kLoggerTag;
+  HandleTag tag{this, kLoggerTag};
   txaio::Logger logger;
 };
 
@@ -270,22 +336,34 @@ constexpr const char* kNameOf<txaio_batched_call> = "txaio_batched_call";
 template <>
 constexpr const char* kNameOf<txaio_logger> = "txaio_logger";
 
-// Returns `handle` if it carries H's tag; throws INVALID_HANDLE otherwise.
-// The tag is read as bytes so a handle of another type is merely rejected.
+// Returns `handle` if it is a live handle of type H (owned or borrowed);
+// throws INVALID_HANDLE otherwise. Looks the address up in the registry:
+// the memory behind a bad pointer is never read.
 template <typename H>
 H* Check(H* handle, const char* name) {
   using Plain = std::remove_const_t<H>;
   if (handle == nullptr) {
     Throw(TXAIO_ERR_INVALID_HANDLE, absl::StrCat(name, " is NULL"));
   }
-  uint32_t tag;
-  std::memcpy(&tag, static_cast<const void*>(handle), sizeof tag);
-  if (tag != kTagOf<Plain>) {
+  if ((RegisteredTag(handle) & ~kBorrowedBit) != kTagOf<Plain>) {
     Throw(TXAIO_ERR_INVALID_HANDLE,
           absl::StrCat(name, " is not a live ", kNameOf<Plain>,
-                       " (wrong type, or already destroyed)"));
+                       " (wrong type, already destroyed, or not a handle)"));
   }
   return handle;
+}
+
+// Throws INVALID_HANDLE unless `handle` is a live, owned handle of type H:
+// what the destroy functions and a callback's returned failure must be.
+template <typename H>
+void CheckOwned(const H* handle, const char* name) {
+  Check(handle, name);
+  if (RegisteredTag(handle) & kBorrowedBit) {
+    Throw(TXAIO_ERR_INVALID_HANDLE,
+          absl::StrCat(name, " is a borrowed ", kNameOf<H>,
+                       " (lent to a callback for its duration and owned by "
+                       "txaio); keep a copy with the _copy function instead"));
+  }
 }
 
 // Destroys a handle made with new: NULL is a no-op.
@@ -293,20 +371,21 @@ template <typename H>
 txaio_status Destroy(H* handle, const char* function) {
   if (handle == nullptr) return TXAIO_OK;
   return Guard(function, [&] {
-    Check(handle, "handle");
-    handle->tag = kDeadTag;
+    CheckOwned(handle, "handle");
     delete handle;
   });
 }
 
-// A handle valid for the duration of a callback only: its tag is cleared on
-// return so that a kept pointer is recognised as dead while the memory lasts.
+// A handle valid for the duration of a callback only, registered as
+// borrowed: the callee may use it but not destroy it, and a pointer kept
+// after the callback returns is no longer registered.
 template <typename H>
 class Borrowed {
  public:
   template <typename... Args>
-  explicit Borrowed(Args&&... args) : handle_{std::forward<Args>(args)...} {}
-  ~Borrowed() { handle_.tag = kDeadTag; }
+  explicit Borrowed(Args&&... args) : handle_(std::forward<Args>(args)...) {
+    handle_.tag.lend();
+  }
   H* get() { return &handle_; }
 
  private:
@@ -314,27 +393,41 @@ class Borrowed {
 };
 
 txaio_future* NewFuture(CFuture future, std::shared_ptr<txaio::LoopBase> loop) {
-  auto* handle = new txaio_future;
-  handle->future = std::move(future);
-  handle->loop = std::move(loop);
-  return handle;
+  return new txaio_future(std::move(future), std::move(loop));
 }
 
 // The Failure a callback hands back, consuming the handle. A bad handle
-// becomes a failure saying so rather than being trusted.
+// (not a live, owned failure) becomes a failure saying so rather than being
+// trusted.
 Failure TakeFailure(txaio_failure* returned, const char* what) {
-  uint32_t tag;
-  std::memcpy(&tag, static_cast<const void*>(returned), sizeof tag);
-  if (tag != kFailureTag) {
+  if (RegisteredTag(returned) != kFailureTag) {
     return Failure(txaio_error(
-        0, absl::StrCat(what, " returned an invalid txaio_failure handle")
+        0, absl::StrCat(what,
+                        " returned an invalid txaio_failure handle (not a "
+                        "live failure it owns)")
                .c_str()));
   }
   Failure failure = returned->failure;
-  returned->tag = kDeadTag;
   delete returned;
   return failure;
 }
+
+// Marks a loop handle as running for a run* call's lifetime, and keeps the
+// loop alive meanwhile.
+class Running {
+ public:
+  explicit Running(txaio_loop* handle) : handle_(handle), loop_(handle->loop) {
+    handle_->running.fetch_add(1);
+  }
+  ~Running() { handle_->running.fetch_sub(1); }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+  txaio::RunnableLoop* operator->() const { return loop_.get(); }
+
+ private:
+  txaio_loop* handle_;
+  std::shared_ptr<txaio::RunnableLoop> loop_;
+};
 
 void CheckSameLoop(const txaio_loop* loop, const CFuture& future,
                    const char* name) {
@@ -378,6 +471,8 @@ const char* txaio_status_name(txaio_status status) {
       return "TXAIO_ERR_NO_MEMORY";
     case TXAIO_ERR_INTERNAL:
       return "TXAIO_ERR_INTERNAL";
+    case TXAIO_ERR_USAGE:
+      return "TXAIO_ERR_USAGE";
   }
   return "TXAIO_UNKNOWN_STATUS";
 }
@@ -431,7 +526,17 @@ txaio_status txaio_loop_names(const char* const** names, size_t* count) {
 }
 
 txaio_status txaio_loop_destroy(txaio_loop* loop) {
-  return Destroy(loop, __func__);
+  if (loop == nullptr) return TXAIO_OK;
+  return Guard(__func__, [&] {
+    CheckOwned(loop, "loop");
+    if (loop->running.load() > 0) {
+      Throw(TXAIO_ERR_USAGE,
+            "the loop is running (called from inside one of its callbacks, "
+            "or from another thread?): a loop is destroyed after its run "
+            "returns; the handle is still valid");
+    }
+    delete loop;
+  });
 }
 
 txaio_status txaio_loop_framework(const txaio_loop* loop, const char** out) {
@@ -453,9 +558,9 @@ txaio_status txaio_loop_now(const txaio_loop* loop, double* out) {
 
 txaio_status txaio_loop_run(txaio_loop* loop) {
   return Guard(__func__, [&] {
-    Check(loop, "loop");
+    Running running(Check(loop, "loop"));
     try {
-      loop->loop->run();
+      running->run();
     } catch (const std::runtime_error& e) {
       // A clock that moves only when told, with nothing left to run.
       Throw(TXAIO_ERR_UNSUPPORTED, e.what());
@@ -465,19 +570,23 @@ txaio_status txaio_loop_run(txaio_loop* loop) {
 
 txaio_status txaio_loop_run_for(txaio_loop* loop, double seconds) {
   return Guard(__func__, [&] {
-    Check(loop, "loop")->loop->run_for(Delay(seconds, "run_for"));
+    Running running(Check(loop, "loop"));
+    running->run_for(Delay(seconds, "run_for"));
   });
 }
 
 txaio_status txaio_loop_run_until_complete(txaio_loop* loop,
                                            txaio_future* future) {
   return Guard(__func__, [&] {
-    Check(loop, "loop");
+    Running running(Check(loop, "loop"));
     Check(future, "future");
     CheckSameLoop(loop, future->future, "future");
-    const CFuture& f = future->future;
+    // A copy: a callback may destroy the caller's handle.
+    const CFuture f = future->future;
     try {
-      loop->loop->run_until_complete(f);
+      running->run_until_complete(f);
+    } catch (const txaio::UsageError&) {
+      throw;  // a nested run: nothing ran
     } catch (const std::runtime_error& e) {
       // Stopped first, or nothing left that could complete it. A failed
       // future is not an error of this call: its handle tells the outcome.
@@ -490,14 +599,16 @@ txaio_status txaio_loop_run_until_complete(txaio_loop* loop,
 
 txaio_status txaio_loop_run_until_idle(txaio_loop* loop, size_t* ran) {
   return Guard(__func__, [&] {
-    size_t count = Check(loop, "loop")->loop->run_until_idle();
+    Running running(Check(loop, "loop"));
+    size_t count = running->run_until_idle();
     if (ran != nullptr) *ran = count;
   });
 }
 
 txaio_status txaio_loop_advance(txaio_loop* loop, double seconds) {
   return Guard(__func__, [&] {
-    Check(loop, "loop")->loop->run_for(Delay(seconds, "advance"));
+    Running running(Check(loop, "loop"));
+    running->run_for(Delay(seconds, "advance"));
   });
 }
 
@@ -749,7 +860,7 @@ txaio_status txaio_future_new(txaio_loop* loop, txaio_canceller_fn canceller,
       std::weak_ptr<txaio::LoopBase> weak_loop = loop->loop;
       cancel_fn = [canceller, weak_loop,
                    owned = std::move(owned)](CFuture& future) {
-        Borrowed<txaio_future> borrowed(kFutureTag, future, weak_loop.lock());
+        Borrowed<txaio_future> borrowed(future, weak_loop.lock());
         canceller(owned.get(), borrowed.get());
       };
     }

@@ -1454,6 +1454,210 @@ static void test_asio(void) {
   OK(txaio_loop_destroy(loop));
 }
 
+/* ------------------------------------------------------------ reliability
+ * Regression tests of docs/reliability.md's C items (issue 10). */
+
+/* Item 2: every run function called from inside one of the loop's own
+ * callbacks is a USAGE error (it used to double-free). */
+typedef struct {
+  txaio_loop* loop;
+  txaio_future* future;
+  txaio_status statuses[5];
+  int ran;
+} NestedRun;
+
+static void nested_runs(void* state) {
+  NestedRun* n = (NestedRun*)state;
+  size_t ran = 0;
+  n->statuses[0] = txaio_loop_run(n->loop);
+  n->statuses[1] = txaio_loop_run_for(n->loop, 0.001);
+  n->statuses[2] = txaio_loop_run_until_complete(n->loop, n->future);
+  n->statuses[3] = txaio_loop_run_until_idle(n->loop, &ran);
+  n->statuses[4] = txaio_loop_advance(n->loop, 0.001);
+  n->ran++;
+}
+
+static void check_nested_runs(txaio_loop* loop) {
+  NestedRun n;
+  int i;
+  memset(&n, 0, sizeof n);
+  n.loop = loop;
+  /* An already resolved future: a nested run_until_complete must still be
+   * refused, not report success. */
+  OK(txaio_future_new_success(loop, NULL, NULL, &n.future));
+  OK(txaio_loop_call_soon(loop, nested_runs, &n, NULL));
+  OK(txaio_loop_run_until_idle(loop, NULL));
+  CHECK(n.ran == 1);
+  for (i = 0; i < 5; ++i) {
+    if (n.statuses[i] != TXAIO_ERR_USAGE) {
+      ++g_failures;
+      fprintf(stderr, "nested run %d returned %s, expected TXAIO_ERR_USAGE\n",
+              i, txaio_status_name(n.statuses[i]));
+    }
+    ++g_checks;
+  }
+  OK(txaio_future_destroy(n.future));
+}
+
+/* Item 3: destroying a borrowed handle is refused. */
+static txaio_status g_borrowed_destroy = TXAIO_OK;
+static void destroy_borrowed_future(void* state, txaio_future* future) {
+  (void)state;
+  g_borrowed_destroy = txaio_future_destroy(future);
+}
+static void destroy_borrowed_failure(void* state, const txaio_failure* f) {
+  (void)state;
+  g_borrowed_destroy = txaio_failure_destroy((txaio_failure*)f);
+}
+static void destroy_borrowed_failures(void* state,
+                                      const txaio_failure* const* failures,
+                                      size_t count) {
+  (void)state;
+  if (count > 0) {
+    g_borrowed_destroy = txaio_failure_destroy((txaio_failure*)failures[0]);
+  }
+}
+static void destroy_borrowed_observed(void* state, txaio_log_level level,
+                                      const char* ns, const char* text,
+                                      const txaio_failure* failure) {
+  (void)state;
+  (void)level;
+  (void)ns;
+  (void)text;
+  if (failure != NULL) {
+    g_borrowed_destroy = txaio_failure_destroy((txaio_failure*)failure);
+  }
+}
+static txaio_failure* failing_batched(void* state) {
+  txaio_failure* f = NULL;
+  (void)state;
+  txaio_failure_new(3, "batched", &f);
+  return f;
+}
+
+/* Found by the fuzzer: a canceller destroying the handle that
+ * txaio_future_cancel was called with. */
+static void destroy_cancelled_handle(void* state, txaio_future* future) {
+  (void)future;
+  OK(txaio_future_destroy(*(txaio_future**)state));
+  *(txaio_future**)state = NULL;
+}
+
+/* Item 9: a loop destroyed from inside its own task is refused. */
+static txaio_status g_destroy_in_task = TXAIO_OK;
+static void destroy_own_loop(void* state) {
+  g_destroy_in_task = txaio_loop_destroy((txaio_loop*)state);
+}
+
+static void test_reliability(void) {
+  txaio_loop* loop = NULL;
+  txaio_loop* asio = NULL;
+  txaio_future* f = NULL;
+  txaio_failure* failure = NULL;
+  txaio_batched_timer* timer = NULL;
+  txaio_logger* logger = NULL;
+  void* value = NULL;
+  size_t n = 0;
+  uint64_t id = 0;
+  Probe p;
+
+  CHECK_STR(txaio_status_name(TXAIO_ERR_USAGE), "TXAIO_ERR_USAGE");
+  OK(txaio_loop_new_manual(&loop));
+  OK(txaio_loop_new_asio(&asio));
+
+  /* Item 2. */
+  check_nested_runs(loop);
+  check_nested_runs(asio);
+
+  /* Item 3: the canceller's future, an errback's failure, a batched
+   * timer's error handler's failures, a log observer's failure. */
+  OK(txaio_future_new(loop, destroy_borrowed_future, NULL, NULL, &f));
+  g_borrowed_destroy = TXAIO_OK;
+  OK(txaio_future_cancel(f, NULL, NULL));
+  CHECK(g_borrowed_destroy == TXAIO_ERR_INVALID_HANDLE);
+  OK(txaio_future_destroy(f));
+
+  OK(txaio_failure_new(1, "boom", &failure));
+  OK(txaio_future_new_error(loop, failure, &f));
+  OK(txaio_future_add_callbacks(f, NULL, destroy_borrowed_failure, NULL,
+                                NULL));
+  g_borrowed_destroy = TXAIO_OK;
+  OK(txaio_loop_run_until_idle(loop, NULL));
+  CHECK(g_borrowed_destroy == TXAIO_ERR_INVALID_HANDLE);
+  CHECK_CONTAINS(txaio_last_error(), "borrowed");
+  OK(txaio_future_destroy(f));
+
+  OK(txaio_batched_timer_new(loop, 0.01, 10, &timer));
+  OK(txaio_batched_timer_set_error_handler(timer, destroy_borrowed_failures,
+                                           NULL, NULL));
+  OK(txaio_batched_timer_call_later(timer, 0.0, failing_batched, NULL, NULL,
+                                    NULL));
+  g_borrowed_destroy = TXAIO_OK;
+  OK(txaio_loop_advance(loop, 0.05));
+  CHECK(g_borrowed_destroy == TXAIO_ERR_INVALID_HANDLE);
+  OK(txaio_batched_timer_destroy(timer));
+
+  OK(txaio_add_log_observer(destroy_borrowed_observed, NULL, NULL, &id));
+  OK(txaio_logger_new("reliability", &logger));
+  g_borrowed_destroy = TXAIO_OK;
+  OK(txaio_logger_failure(logger, "failed", failure, NULL, 0));
+  CHECK(g_borrowed_destroy == TXAIO_ERR_INVALID_HANDLE);
+  OK(txaio_remove_log_observer(id, NULL));
+  OK(txaio_logger_destroy(logger));
+  OK(txaio_failure_destroy(failure));
+
+  OK(txaio_future_new(loop, destroy_cancelled_handle, &f, NULL, &f));
+  OK(txaio_future_cancel(f, NULL, NULL));
+  CHECK(f == NULL);
+
+  /* Item 4: a run_for or delay past the limit is refused with a message
+   * saying what was given and what is accepted... */
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_loop_run_for(asio, 1e10));
+  CHECK_CONTAINS(txaio_last_error(), "got 1e+10");
+  CHECK_CONTAINS(txaio_last_error(), "from 0 to 1e+09");
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_call_later(asio, 1e15, probe_call, NULL, NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_call_later(asio, 1e300, probe_call, NULL, NULL, NULL));
+  CHECK_CONTAINS(txaio_last_error(), "got 1e+300");
+  /* ...and the longest accepted run_for still runs a pending timer. */
+  probe_reset(&p);
+  OK(txaio_call_later(asio, 0.002, probe_call, &p, NULL, NULL));
+  OK(txaio_call_later(asio, 0.003, stop_loop, asio, NULL, NULL));
+  OK(txaio_loop_run_for(asio, 1e9));
+  CHECK(p.calls == 1);
+
+  /* Item 11: a future's own value passed as gather results. */
+  value = malloc(1);
+  OK(txaio_future_new_success(loop, value, free, &f));
+  OK(txaio_future_result(f, &value));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_gather_results_size((const txaio_gather_results*)value,
+                                          &n));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_gather_results_get((const txaio_gather_results*)value,
+                                         0, NULL, NULL));
+  /* The same for every handle type. */
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_future_destroy((txaio_future*)value));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_loop_destroy((txaio_loop*)value));
+  OK(txaio_future_destroy(f));
+
+  /* Item 9: destroying the loop from inside its own task. */
+  g_destroy_in_task = TXAIO_OK;
+  OK(txaio_loop_call_soon(loop, destroy_own_loop, loop, NULL));
+  OK(txaio_loop_run_until_idle(loop, NULL));
+  CHECK(g_destroy_in_task == TXAIO_ERR_USAGE);
+  g_destroy_in_task = TXAIO_OK;
+  OK(txaio_loop_call_soon(asio, destroy_own_loop, asio, NULL));
+  OK(txaio_loop_run_until_idle(asio, NULL));
+  CHECK(g_destroy_in_task == TXAIO_ERR_USAGE);
+
+  OK(txaio_loop_destroy(asio));
+  OK(txaio_loop_destroy(loop));
+}
+
 int main(void) {
   txaio_loop* loop = NULL;
   test_misc();
@@ -1472,6 +1676,7 @@ int main(void) {
   test_batched_timer();
   test_logging();
   test_asio();
+  test_reliability();
   printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
   return g_failures == 0 ? 0 : 1;
 }

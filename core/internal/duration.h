@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "absl/base/attributes.h"
 #include "absl/time/time.h"
@@ -53,6 +54,25 @@ inline int64_t SaturatingAdd(int64_t a, int64_t b) {
   }
   return sum;
 }
+
+// The one rule for every delay a user gives (call_later, sleep, batched
+// calls and buckets, run_for, and the C ABI's double seconds): a finite
+// number of seconds from 0 to kMaxDelaySeconds (about 31.7 years). Deadlines
+// then stay far inside the int64 nanoseconds every clock and backend timer
+// converts them to, whatever the clock reads, so nothing is clamped silently.
+inline constexpr double kMaxDelaySeconds = 1e9;
+inline constexpr int64_t kMaxDelayNs = 1'000'000'000'000'000'000;
+inline constexpr absl::Duration kMaxDelay = absl::Seconds(1'000'000'000);
+
+// Throws std::invalid_argument: "<what>: <quantity> must be a finite number
+// of seconds from <min> to 1e+09 (about 31 years), got <given>". `given` is
+// what the caller passed, as text ("1e+300", "nan", "-1", "inf").
+[[noreturn]] void ThrowBadDelay(const char* what, const std::string& given,
+                                const char* quantity = "delay",
+                                const char* min = "0");
+
+// `delay` if it follows the rule above, else ThrowBadDelay.
+absl::Duration CheckedDelay(absl::Duration delay, const char* what);
 
 }  // namespace txaio::internal
 

@@ -13,23 +13,30 @@
 namespace txaio::internal {
 
 // Blocks of one size, kept by the thread that frees them.
+//
+// A block may be given back after the thread's cache was destroyed (a future
+// released by a static object's destructor or an atexit handler, which run
+// after the main thread's thread_local destructors, or by another
+// thread_local's destructor): the cache's state is then a trivially
+// destructible thread_local that outlives it, and such blocks go straight to
+// operator delete.
 template <size_t kSize, size_t kAlign>
 class BlockCache {
  public:
   static void* take() {
-    Blocks& cache = blocks();
-    if (cache.free.empty()) {
+    Blocks* cache = blocks();
+    if (cache == nullptr || cache->free.empty()) {
       return ::operator new(kSize, std::align_val_t(kAlign));
     }
-    void* block = cache.free.back();
-    cache.free.pop_back();
+    void* block = cache->free.back();
+    cache->free.pop_back();
     return block;
   }
 
   static void give(void* block) {
-    Blocks& cache = blocks();
-    if (cache.free.size() < kMaxCached) {
-      cache.free.push_back(block);
+    Blocks* cache = blocks();
+    if (cache != nullptr && cache->free.size() < kMaxCached) {
+      cache->free.push_back(block);
     } else {
       ::operator delete(block, std::align_val_t(kAlign));
     }
@@ -37,15 +44,23 @@ class BlockCache {
 
  private:
   static constexpr size_t kMaxCached = 4096;
+  enum State : unsigned char { kUnused, kLive, kDestroyed };
   struct Blocks {
     std::vector<void*> free;
+    Blocks() { state = kLive; }
     ~Blocks() {
+      state = kDestroyed;
       for (void* block : free) ::operator delete(block, std::align_val_t(kAlign));
+      free.clear();
     }
   };
-  static Blocks& blocks() {
+  // Trivially destructible, so readable until the thread is gone.
+  static inline thread_local State state = kUnused;
+  // The thread's cache, or null once it has been destroyed.
+  static Blocks* blocks() {
+    if (state == kDestroyed) [[unlikely]] return nullptr;
     thread_local Blocks cache;
-    return cache;
+    return &cache;
   }
 };
 

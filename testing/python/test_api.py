@@ -693,6 +693,33 @@ print("OK", txaio.__file__)
     assert UPSTREAM_DIR not in out.stdout
 
 
+def test_each_framework_starts_logging_once_subprocess():
+    # As upstream, start_logging() runs once per framework: asyncio's after
+    # Twisted's (as upstream's own suite does) still installs its handler,
+    # and _LogObserver.to_tx maps txaio levels to Twisted's.
+    code = """
+import io, logging
+import txaio
+from txaio import aio, tx
+from twisted.logger import LogLevel
+tx_out, aio_out = io.StringIO(), io.StringIO()
+tx.start_logging(out=tx_out, level='debug')
+aio.start_logging(out=aio_out, level='debug')
+aio.start_logging(out=io.StringIO(), level='debug')  # ignored: started
+logging.getLogger('check').info('via logging')
+assert 'via logging' in aio_out.getvalue(), aio_out.getvalue()
+assert tx._LogObserver.to_tx['trace'] is LogLevel.debug
+assert tx._LogObserver.to_tx['warn'] is LogLevel.warn
+import os
+os.write(1, b'OK')  # Twisted's logging took over sys.stdout
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, '-c', code], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('OK')
+
+
 def test_twisted_direct_log_lines_match_the_observer_subprocess():
     # Under Twisted an enabled log call writes start_logging()'s line itself
     # when that observer is the publisher's only one; the lines must be

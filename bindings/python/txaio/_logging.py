@@ -19,7 +19,9 @@ from txaio.interfaces import ILogger, log_levels
 # Every logger made so far, to re-level and re-bind them later.
 _loggers = weakref.WeakSet()
 _log_level = 'info'  # the global level; start_logging/set_global_log_level
-_started_logging = False
+# The frameworks whose start_logging() has run: as upstream, each framework
+# starts its logging once (one may start after the other did).
+_started_logging = set()
 _categories = {}  # log_category -> format string (add_log_categories)
 _framework = None  # the selected module (txaio.aio / txaio.tx), or None
 
@@ -135,14 +137,14 @@ def get_global_log_level():
     return _log_level
 
 
-def begin_logging(level):
-    """start_logging's shared part: returns False if logging had started
-    already, else records `level` and applies it to every logger."""
-    global _started_logging
+def begin_logging(level, framework):
+    """start_logging's shared part: returns False if `framework` ('asyncio'
+    or 'twisted') had started logging already, else records `level` and
+    applies it to every logger."""
     _check_level(level)
-    if _started_logging:
+    if framework in _started_logging:
         return False
-    _started_logging = True
+    _started_logging.add(framework)
     set_global_log_level(level)
     return True
 

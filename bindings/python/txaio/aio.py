@@ -103,7 +103,7 @@ def _make_sink(logger):
 def start_logging(out=_stdout, level='info'):
     """Starts logging to the file object `out` (stdout by default) at
     `level`; later calls do nothing."""
-    if not _logging.begin_logging(level):
+    if not _logging.begin_logging(level, 'asyncio'):
         return
     handler = _TxaioFileHandler(out)
     logging.getLogger().addHandler(handler)

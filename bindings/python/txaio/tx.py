@@ -107,6 +107,10 @@ class _LogObserver(object):
     """Writes events at or above txaio's global level to a file, one line
     each."""
 
+    # txaio level name -> Twisted LogLevel; upstream's public-looking class
+    # attribute, which its tests and callers building events use.
+    to_tx = dict(_TX_LEVELS, trace=LogLevel.debug)
+
     def __init__(self, out):
         self._file = out
         self._encode = guess_stream_needs_encoding(out)
@@ -141,7 +145,7 @@ def start_logging(out=_stdout, level='info'):
     """Starts Twisted logging to the file object `out` (stdout by default)
     at `level`; later calls do nothing."""
     global _observer
-    if not _logging.begin_logging(level):
+    if not _logging.begin_logging(level, 'twisted'):
         return
     if out:
         _observer = _LogObserver(out)

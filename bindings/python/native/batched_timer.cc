@@ -11,6 +11,7 @@
 // when the call runs or is cancelled. While pending, those references are
 // held from C++ and so count as roots for the GC, as the loop's reference
 // to a pending upstream call does.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <memory>
@@ -167,10 +168,16 @@ struct BatchedTimer {
   PyObject* default_loop;  // callable giving the loop when config.loop is
                            // not set
   bool twisted;
+  // Rounds deadlines up to a bucket boundary (the core's precision
+  // promise) instead of upstream txaio's way (see UpstreamDeadline).
+  bool never_early;
   // The core timer for the loop the last call_later resolved to: made on
   // first use, so make_batched_timer() needs no loop yet, and again when
   // config.loop changes (calls already scheduled stay on their loop).
-  Core* core;
+  // Shared: call_later holds it while it calls into Python (the loop's
+  // clock, its call_later), which releases the GIL, so that another thread
+  // resolving to another loop meanwhile cannot free it under that call.
+  std::shared_ptr<Core> core;
 };
 
 // The handle call_later returns: a BatchedCall and nothing else, so it is
@@ -212,34 +219,76 @@ void SetErrorFromCurrentException() {
   }
 }
 
+// The bucket size the core gets: at least the 1 ns it can represent (a
+// smaller bucket only changes how the chunks are spread, see
+// UpstreamDeadline).
+absl::Duration CoreBucket(double bucket_seconds) {
+  return std::max(absl::Seconds(bucket_seconds), absl::Nanoseconds(1));
+}
+
 // The core timer for the loop calls are scheduled on now; null with a
 // Python error set on failure.
-Core* CoreFor(BatchedTimer* t) {
+std::shared_ptr<Core> CoreFor(BatchedTimer* t) {
   PyObject* loop = ResolveLoop(t);
   if (loop == nullptr) return nullptr;
   if (t->core != nullptr && t->core->loop->py_loop() == loop) {
     Py_DECREF(loop);
     return t->core;
   }
-  Core* core = nullptr;
+  std::shared_ptr<Core> core;
   try {
     auto py_loop = std::make_shared<PyLoop>(loop, t->twisted);
-    txaio::BatchedTimer timer(*py_loop, t->bucket_seconds, t->chunk_size);
+    txaio::BatchedTimer timer(*py_loop, CoreBucket(t->bucket_seconds),
+                              t->chunk_size);
     // Runs inside the loop's round, so the loop is alive.
     timer.set_error_handler(
         [raw = py_loop.get()](std::vector<txaio::Failure> failures) {
           ReportBucketErrors(raw, std::move(failures));
         });
-    core = new Core{std::move(py_loop), std::move(timer)};
+    core = std::make_shared<Core>(Core{std::move(py_loop), std::move(timer)});
   } catch (...) {
     SetErrorFromCurrentException();
   }
   Py_DECREF(loop);
-  if (core != nullptr) {
-    delete t->core;
-    t->core = core;
-  }
+  if (core != nullptr) t->core = core;
   return core;
+}
+
+// The latest deadline the core can file (2^62 ns, about 146 years on the
+// loop's clock); later ones are filed there (docs/python.md).
+constexpr double kHorizonSeconds = txaio::internal::kMaxBatchedDeadlineNs / 1e9;
+
+// Where upstream txaio's _BatchedTimer files a call `delay` seconds after
+// `now`: int(now + delay) whole seconds in milliseconds, minus the
+// remainder (Python's float %, truncated by int()) modulo the bucket in
+// milliseconds. That is at or before now + delay, so a call can run up to a
+// bucket (plus a second) early; a deadline already passed runs at once.
+// Tests of code written for txaio advance fake clocks to these boundaries,
+// so a drop-in must match them. Seconds on the loop's clock; NaN or
+// infinity raise what upstream's int() raises.
+bool UpstreamDeadline(double now, double delay, double bucket_seconds,
+                      double* deadline) {
+  double due = now + delay;
+  if (std::isnan(due)) {
+    PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
+    return false;
+  }
+  if (std::isinf(due)) {
+    PyErr_SetString(PyExc_OverflowError,
+                    "cannot convert float infinity to integer");
+    return false;
+  }
+  if (due >= kHorizonSeconds) {
+    *deadline = kHorizonSeconds;
+    return true;
+  }
+  double ms = std::trunc(due) * 1000.0;
+  double bucket_ms = bucket_seconds * 1000.0;
+  double remainder = std::fmod(ms, bucket_ms);
+  if (remainder < 0) remainder += bucket_ms;  // Python's % takes the
+                                              // divisor's sign
+  *deadline = (ms - std::trunc(remainder)) / 1000.0;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -275,20 +324,28 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   }
   double delay = PyFloat_AsDouble(args[0]);
   if (delay == -1.0 && PyErr_Occurred()) return nullptr;
-  // What upstream's int(now + delay) raises.
-  if (std::isnan(delay)) {
-    PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
-    return nullptr;
-  }
-  if (std::isinf(delay)) {
-    PyErr_SetString(PyExc_OverflowError,
-                    "cannot convert float infinity to integer");
-    return nullptr;
-  }
-  // Upstream takes a negative delay as "due now".
-  if (delay < 0) delay = 0;
-  Core* core = CoreFor(t);
+  std::shared_ptr<Core> core = CoreFor(t);
   if (core == nullptr) return nullptr;
+  double now;
+  try {
+    now = core->loop->seconds();
+  } catch (...) {
+    SetErrorFromCurrentException();
+    return nullptr;
+  }
+  double deadline;
+  if (t->never_early) {
+    if (std::isnan(delay) || std::isinf(delay)) {
+      PyErr_Format(PyExc_ValueError,
+                   "call_later: delay must be a finite number, got %R",
+                   args[0]);
+      return nullptr;
+    }
+    // A negative delay is "due now", as upstream takes it.
+    deadline = std::min(now + std::max(delay, 0.0), kHorizonSeconds);
+  } else if (!UpstreamDeadline(now, delay, t->bucket_seconds, &deadline)) {
+    return nullptr;
+  }
 
   bool has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
   ArgBlock* block = nullptr;
@@ -298,8 +355,11 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   }
   txaio::BatchedCall call;
   try {
-    call = core->timer.call_later(absl::Seconds(delay),
-                                  PyCall(Py_NewRef(args[1]), block));
+    call = core->timer.schedule_at(
+        deadline >= kHorizonSeconds
+            ? absl::Nanoseconds(txaio::internal::kMaxBatchedDeadlineNs)
+            : absl::Seconds(deadline),
+        PyCall(Py_NewRef(args[1]), block));
   } catch (...) {
     // The PyCall released its references as it was destroyed.
     SetErrorFromCurrentException();
@@ -332,7 +392,7 @@ void TimerDealloc(PyObject* op) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   PyObject_GC_UnTrack(op);
   TimerClear(op);
-  delete t->core;
+  t->core.~shared_ptr<Core>();
   Py_TYPE(op)->tp_free(op);
 }
 
@@ -340,23 +400,23 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   double bucket_seconds;
   Py_ssize_t chunk_size;
   PyObject *config, *default_loop;
-  int twisted;
+  int twisted, never_early = 0;
   static const char* kwlist[] = {"bucket_seconds", "chunk_size", "config",
-                                 "default_loop", "twisted", nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "dnOOp:BatchedTimer",
+                                 "default_loop",   "twisted",    "never_early",
+                                 nullptr};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "dnOOp|p:BatchedTimer",
                                    const_cast<char**>(kwlist),
                                    &bucket_seconds, &chunk_size, &config,
-                                   &default_loop, &twisted)) {
+                                   &default_loop, &twisted, &never_early)) {
     return nullptr;
   }
-  // Upstream's message; the core also needs a finite bucket of >= 1 ns.
+  // Upstream's message.
   if (!(bucket_seconds > 0.0)) {
     PyErr_SetString(PyExc_ValueError, "bucket_milliseconds must be > 0.0");
     return nullptr;
   }
-  if (bucket_seconds < 1e-9 || std::isinf(bucket_seconds)) {
-    PyErr_SetString(PyExc_ValueError,
-                    "bucket_seconds must be finite and at least 1 ns");
+  if (std::isinf(bucket_seconds)) {
+    PyErr_SetString(PyExc_ValueError, "bucket_seconds must be finite");
     return nullptr;
   }
   if (chunk_size <= 0) {
@@ -370,17 +430,18 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   t->config = Py_NewRef(config);
   t->default_loop = Py_NewRef(default_loop);
   t->twisted = twisted;
-  t->core = nullptr;
+  t->never_early = never_early;
+  new (&t->core) std::shared_ptr<Core>();
   return reinterpret_cast<PyObject*>(t);
 }
 
 PyObject* TimerPending(PyObject* op, PyObject*) {
-  Core* core = reinterpret_cast<BatchedTimer*>(op)->core;
+  const std::shared_ptr<Core>& core = reinterpret_cast<BatchedTimer*>(op)->core;
   return PyLong_FromSize_t(core ? core->timer.pending() : 0);
 }
 
 PyObject* TimerBuckets(PyObject* op, PyObject*) {
-  Core* core = reinterpret_cast<BatchedTimer*>(op)->core;
+  const std::shared_ptr<Core>& core = reinterpret_cast<BatchedTimer*>(op)->core;
   return PyLong_FromSize_t(core ? core->timer.loop_timers() : 0);
 }
 
@@ -416,7 +477,8 @@ bool AddBatchedTimerTypes(PyObject* module) {
   BatchedTimerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
   BatchedTimerType.tp_doc =
       "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
-      "twisted): txaio's IBatchedTimer on txaio-cpp's core BatchedTimer.";
+      "twisted, never_early=False): txaio's IBatchedTimer on txaio-cpp's "
+      "core BatchedTimer.";
   BatchedTimerType.tp_traverse = TimerTraverse;
   BatchedTimerType.tp_clear = TimerClear;
   BatchedTimerType.tp_methods = kTimerMethods;

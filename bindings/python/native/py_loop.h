@@ -73,9 +73,12 @@ class PyLoop : public txaio::LoopBase,
     return twisted_ ? "twisted" : "asyncio";
   }
 
-  // loop.time() / reactor.seconds(). A Python error raised there is thrown
-  // as PythonError.
+  // loop.time() / reactor.seconds(). A Python error raised there, or a
+  // clock that is not a finite number (ValueError), is thrown as
+  // PythonError.
   absl::Duration now() const override;
+  // The same, in seconds as the loop gave them.
+  double seconds() const;
 
   // The Python loop (borrowed).
   PyObject* py_loop() const { return loop_; }

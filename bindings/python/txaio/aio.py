@@ -183,11 +183,17 @@ class _AsyncioApi(_core.AioApi):
             return loop.call_later(delay, partial(fun, *args, **kwargs))
         return loop.call_later(delay, fun, *args)
 
-    def make_batched_timer(self, bucket_seconds, chunk_size=100):
+    def make_batched_timer(self, bucket_seconds, chunk_size=100, *,
+                           never_early=False):
         """An IBatchedTimer whose calls are quantized into buckets of
-        `bucket_seconds` and run `chunk_size` at a time."""
+        `bucket_seconds` and run `chunk_size` at a time.
+
+        Deadlines are quantized as upstream txaio does (whole seconds,
+        floored to a bucket: a call may run up to a bucket early); with
+        never_early, rounded up to the next bucket boundary instead, so no
+        call runs before its delay (txaio-cpp's core rule)."""
         return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
-                                  get_event_loop, False)
+                                  get_event_loop, False, never_early)
 
     def reject(self, future, error=None):
         if error is None:

@@ -209,11 +209,17 @@ class _TxApi(_core.TxApi):
     def call_later(self, delay, fun, *args, **kwargs):
         return self._get_loop().callLater(delay, fun, *args, **kwargs)
 
-    def make_batched_timer(self, bucket_seconds, chunk_size=100):
+    def make_batched_timer(self, bucket_seconds, chunk_size=100, *,
+                           never_early=False):
         """An IBatchedTimer whose calls are quantized into buckets of
-        `bucket_seconds` and run `chunk_size` at a time."""
+        `bucket_seconds` and run `chunk_size` at a time.
+
+        Deadlines are quantized as upstream txaio does (whole seconds,
+        floored to a bucket: a call may run up to a bucket early); with
+        never_early, rounded up to the next bucket boundary instead, so no
+        call runs before its delay (txaio-cpp's core rule)."""
         return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
-                                  _default_reactor, True)
+                                  _default_reactor, True, never_early)
 
     def reject(self, future, error=None):
         if error is None:

@@ -531,6 +531,83 @@ def test_batched_timer_accepts_far_deadlines_and_names_bad_clocks(fw):
     txaio.make_batched_timer(1e-10).call_later(1, print).cancel()
 
 
+def test_batched_timer_recovers_from_a_failed_loop_call(fw):
+    # The loop's timer call fails once: that call_later raises, and later
+    # ones are scheduled and run (issue 10, item 5).
+    timer, advance = _clock_timer(fw, 1)
+    loop = txaio.config.loop
+    name = 'callLater' if FRAMEWORK == 'twisted' else 'call_later'
+    real = getattr(loop, name)
+    failures = [RuntimeError('loop call failed')]
+
+    def fail_once(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+    setattr(loop, name, fail_once)
+    seen = []
+    try:
+        with pytest.raises(RuntimeError, match='loop call failed'):
+            timer.call_later(3, seen.append, 'lost')
+        timer.call_later(3, seen.append, 'runs')
+        timer.call_later(6, seen.append, 'runs too')
+        advance(7)
+        advance(0)
+    finally:
+        delattr(loop, name)
+    assert seen == ['runs', 'runs too']
+
+
+def test_batched_timer_shared_by_threads_with_their_own_loops_subprocess():
+    # One timer used from two threads, each with its own asyncio loop, whose
+    # clock lets the other thread run inside call_later: the per-loop core
+    # one thread replaced must stay alive for the other (issue 10, item 1:
+    # this crashed every run).
+    code = """
+import asyncio, sys, threading, time, txaio
+sys.setswitchinterval(1e-6)
+txaio.use_asyncio()
+
+class Loop(asyncio.SelectorEventLoop):
+    def time(self):
+        time.sleep(0)  # releases the GIL inside call_later
+        return super().time()
+
+timer = txaio.with_config().make_batched_timer(0.01)
+errors = []
+
+def work():
+    try:
+        loop = Loop()
+        asyncio.set_event_loop(loop)
+        seen = []
+        for _ in range(200):
+            calls = [timer.call_later(0.001, seen.append, i)
+                     for i in range(20)]
+            for c in calls[::2]:
+                c.cancel()
+            loop.run_until_complete(asyncio.sleep(0))
+        loop.run_until_complete(asyncio.sleep(1.1))
+        assert len(seen) == 2000, len(seen)
+        loop.close()
+    except BaseException as e:
+        errors.append(e)
+
+threads = [threading.Thread(target=work) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert not errors, errors
+print('OK')
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, '-c', code], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    assert out.stdout.startswith('OK')
+
+
 def test_batched_timer_on_a_clock_whose_calllater_returns_none(fw):
     # Upstream's suite overrides task.Clock.callLater without returning the
     # call; the timer must still work (it cannot cancel such a call).

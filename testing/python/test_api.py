@@ -827,6 +827,16 @@ def test_logging(fw):
     txaio.set_global_log_level('debug')
 
 
+def test_clear_errors_for_bad_arguments(fw):
+    # Issue 10, item 12: the types upstream raises, with messages naming
+    # the problem.
+    with pytest.raises(ValueError, match="Invalid log level 'bogus'"):
+        txaio.set_global_log_level('bogus')
+    if FRAMEWORK == 'asyncio':  # Twisted's callLater is called as it is
+        with pytest.raises(TypeError, match='must be callable'):
+            txaio.call_later(1, None)
+
+
 def test_logger_namespace():
     class Thing(object):
         def __init__(self):

@@ -35,9 +35,12 @@ _STDLIB_LEVELS = {
 _no_op = _core.no_op
 
 
-def _check_level(level):
+def _check_level(level, error=RuntimeError):
+    # RuntimeError is what upstream's start_logging raises, ValueError what
+    # its set_global_log_level does (from list.index): the types stay
+    # upstream's, the message names the level and the valid ones.
     if level not in log_levels:
-        raise RuntimeError(
+        raise error(
             "Invalid log level '{0}'; valid are: {1}".format(
                 level, ', '.join(log_levels)))
 
@@ -126,7 +129,7 @@ def make_logger(level=None, logger=None, observer=None):
 def set_global_log_level(level):
     """Sets the level of every logger whose level was not pinned."""
     global _log_level
-    log_levels.index(level)  # ValueError for an unknown level, as txaio
+    _check_level(level, ValueError)
     for logger in list(_loggers):
         if not logger._log_level_set_explicitly:
             logger._set_log_level(level)

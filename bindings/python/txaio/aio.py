@@ -177,6 +177,10 @@ class _AsyncioApi(_core.AioApi):
         return isinstance(obj, Future) or iscoroutine(obj)
 
     def call_later(self, delay, fun, *args, **kwargs):
+        # Upstream wraps fun in functools.partial, which raises this;
+        # asyncio itself checks only in debug mode.
+        if not callable(fun):
+            raise TypeError('the first argument must be callable')
         loop = self._config.loop or get_event_loop()
         if kwargs:
             # asyncio's call_later takes no keyword arguments.

@@ -608,6 +608,56 @@ print('OK')
     assert out.stdout.startswith('OK')
 
 
+def test_batched_calls_of_a_dropped_loop_are_collected(fw):
+    # An object whose method is pending on a batched timer it holds: once
+    # the loop is closed (asyncio) or dropped (a task.Clock), the cycle is
+    # garbage and the GC collects it, as upstream's (issue 10, item 8).
+    import asyncio
+    import gc
+    import weakref
+    from twisted.internet.task import Clock
+
+    pinged = []
+
+    class Peer(object):
+        def __init__(self, api, delay=30):
+            self.timer = api.make_batched_timer(1)
+            self.call = self.timer.call_later(delay, self.ping, 'arg')
+
+        def ping(self, arg):
+            pinged.append(arg)
+
+    # While the loop lives, its pending call keeps the cycle alive and runs.
+    Peer(txaio, delay=0)
+    gc.collect()
+    fw.advance(1.1)
+    assert pinged == ['arg']
+
+    if FRAMEWORK == 'twisted':
+        loop = Clock()
+    else:
+        loop = asyncio.new_event_loop()
+    peer = Peer(txaio.with_config(loop=loop) if FRAMEWORK == 'asyncio'
+                else _ClockApi(loop))
+    alive = weakref.ref(peer)
+    if FRAMEWORK == 'asyncio':
+        loop.close()
+    del peer, loop
+    gc.collect()
+    assert alive() is None
+
+
+class _ClockApi(object):
+    # Twisted has one reactor; this makes batched timers on a given Clock.
+    def __init__(self, clock):
+        self.clock = clock
+
+    def make_batched_timer(self, bucket):
+        from txaio import _txaio_core
+        config = type('Config', (), {'loop': self.clock})()
+        return _txaio_core.BatchedTimer(bucket, 100, config, None, True)
+
+
 def test_batched_timer_on_a_clock_whose_calllater_returns_none(fw):
     # Upstream's suite overrides task.Clock.callLater without returning the
     # call; the timer must still work (it cannot cancel such a call).

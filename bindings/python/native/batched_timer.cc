@@ -5,12 +5,13 @@
 // Python calls into core tasks and reports a bucket's errors the way
 // upstream txaio does.
 //
-// Per call_later the GC sees nothing new: the handle is a small untracked
+// Per call_later the GC tracks nothing new: the handle is a small untracked
 // object holding a txaio::BatchedCall, and the task in the core holds the
-// callable and its arguments in a plain array (no tuple, no dict), released
-// when the call runs or is cancelled. While pending, those references are
-// held from C++ and so count as roots for the GC, as the loop's reference
-// to a pending upstream call does.
+// callable and its arguments in one CallRecord (no tuple, no dict),
+// released when the call runs or is cancelled. While pending, those
+// references are visited by the loop's runner (py_loop.h), which the
+// framework's pending call and this timer refer to, so the GC sees them as
+// it sees upstream's pending calls.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -29,79 +30,30 @@
 namespace txaio_py {
 namespace {
 
-// The arguments of one call, in one PyMem block: this header, then a
-// scratch slot (so the call can use PY_VECTORCALL_ARGUMENTS_OFFSET), the
-// positional arguments and the keyword values, all strong references.
-struct ArgBlock {
-  Py_ssize_t nargs;   // positional
-  PyObject* kwnames;  // the caller's keyword names tuple, or null
-};
-
-PyObject** Items(ArgBlock* block) {
-  return reinterpret_cast<PyObject**>(block + 1);
-}
-
-Py_ssize_t KeywordCount(const ArgBlock* block) {
-  return block->kwnames ? PyTuple_GET_SIZE(block->kwnames) : 0;
-}
-
-// Copies args[0..nargs) and the keyword values into a new block; null with
-// a Python error set on failure.
-ArgBlock* NewArgBlock(PyObject* const* args, Py_ssize_t nargs,
-                      PyObject* kwnames) {
-  Py_ssize_t total =
-      nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-  auto* block = static_cast<ArgBlock*>(
-      PyMem_Malloc(sizeof(ArgBlock) + sizeof(PyObject*) * (1 + total)));
-  if (block == nullptr) {
-    PyErr_NoMemory();
-    return nullptr;
-  }
-  block->nargs = nargs;
-  block->kwnames = Py_XNewRef(kwnames);
-  PyObject** items = Items(block);
-  items[0] = nullptr;
-  for (Py_ssize_t i = 0; i < total; ++i) items[1 + i] = Py_NewRef(args[i]);
-  return block;
-}
-
-void FreeArgBlock(ArgBlock* block) {
-  PyObject** items = Items(block);
-  Py_ssize_t total = block->nargs + KeywordCount(block);
-  for (Py_ssize_t i = 0; i < total; ++i) Py_DECREF(items[1 + i]);
-  Py_XDECREF(block->kwnames);
-  PyMem_Free(block);
-}
-
-// The task stored in the core: func(*args, **kwargs). Two pointers, so it
-// fits absl::AnyInvocable's inline storage. Runs, and is destroyed, on the
-// loop thread with the GIL held (inside PyLoop's runner, or a Python call
-// to cancel or to the handle's deallocation).
+// The task stored in the core: func(*args, **kwargs) from a CallRecord (see
+// py_loop.h), one pointer, so it fits absl::AnyInvocable's inline storage
+// and moves for free. Runs, and is destroyed, on the loop thread with the
+// GIL held (inside PyLoop's runner, or a Python call to cancel or to the
+// handle's deallocation).
 class PyCall {
  public:
-  // Takes the references to `func` and `args` (null: no arguments).
-  PyCall(PyObject* func, ArgBlock* args) noexcept : func_(func), args_(args) {}
+  explicit PyCall(CallRecord* record) noexcept : record_(record) {}
   PyCall(PyCall&& other) noexcept
-      : func_(std::exchange(other.func_, nullptr)),
-        args_(std::exchange(other.args_, nullptr)) {}
+      : record_(std::exchange(other.record_, nullptr)) {}
   PyCall& operator=(PyCall&&) = delete;
   ~PyCall() {
-    if (args_ != nullptr) FreeArgBlock(args_);
-    Py_XDECREF(func_);
+    if (record_ != nullptr) PyLoop::FreeCallRecord(record_);
   }
 
   // An Exception is thrown as PythonError for the core to collect; any
   // other BaseException (KeyboardInterrupt, SystemExit) is raised to the
   // framework as soon as this round of loop work ends, as upstream lets it
-  // escape the bucket at once.
+  // escape the bucket at once. A record the GC cleared does nothing.
   void operator()() && {
-    PyObject* r =
-        args_ == nullptr
-            ? PyObject_CallNoArgs(func_)
-            : PyObject_Vectorcall(
-                  func_, Items(args_) + 1,
-                  args_->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                  args_->kwnames);
+    if (record_->func == nullptr) return;
+    PyObject* r = PyObject_Vectorcall(
+        record_->func, record_->items + 1,
+        record_->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET, record_->kwnames);
     if (r != nullptr) {
       Py_DECREF(r);
       return;
@@ -116,8 +68,7 @@ class PyCall {
   }
 
  private:
-  PyObject* func_;
-  ArgBlock* args_;
+  CallRecord* record_;
 };
 
 // What upstream raises after a bucket whose calls failed:
@@ -152,10 +103,16 @@ void ReportBucketErrors(PyLoop* loop, std::vector<txaio::Failure> failures) {
   loop->defer_raise(error);
 }
 
-// The core timer and the PyLoop it runs on. The timer is declared last so
-// it goes first: its calls may still need the loop, which a pending
-// framework call keeps alive after this is gone.
+struct DecRef {
+  void operator()(PyObject* op) const { Py_DECREF(op); }
+};
+
+// The core timer, the PyLoop it runs on and that loop's runner, through
+// which the GC sees the calls' references (BatchedTimer's traverse visits
+// it). Destroyed timer first: its calls may still need the loop, which a
+// pending framework call keeps alive after this is gone.
 struct Core {
+  std::unique_ptr<PyObject, DecRef> runner;
   std::shared_ptr<PyLoop> loop;
   txaio::BatchedTimer timer;
 };
@@ -245,7 +202,11 @@ std::shared_ptr<Core> CoreFor(BatchedTimer* t) {
         [raw = py_loop.get()](std::vector<txaio::Failure> failures) {
           ReportBucketErrors(raw, std::move(failures));
         });
-    core = std::make_shared<Core>(Core{std::move(py_loop), std::move(timer)});
+    std::unique_ptr<PyObject, DecRef> runner(py_loop->runner());
+    if (runner != nullptr) {
+      core = std::make_shared<Core>(
+          Core{std::move(runner), std::move(py_loop), std::move(timer)});
+    }
   } catch (...) {
     SetErrorFromCurrentException();
   }
@@ -348,18 +309,16 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   }
 
   bool has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
-  ArgBlock* block = nullptr;
-  if (nargs > 2 || has_kw) {
-    block = NewArgBlock(args + 2, nargs - 2, has_kw ? kwnames : nullptr);
-    if (block == nullptr) return nullptr;
-  }
+  CallRecord* record = core->loop->NewCallRecord(
+      args[1], args + 2, nargs - 2, has_kw ? kwnames : nullptr);
+  if (record == nullptr) return nullptr;
   txaio::BatchedCall call;
   try {
     call = core->timer.schedule_at(
         deadline >= kHorizonSeconds
             ? absl::Nanoseconds(txaio::internal::kMaxBatchedDeadlineNs)
             : absl::Seconds(deadline),
-        PyCall(Py_NewRef(args[1]), block));
+        PyCall(record));
   } catch (...) {
     // The PyCall released its references as it was destroyed.
     SetErrorFromCurrentException();
@@ -378,6 +337,7 @@ int TimerTraverse(PyObject* op, visitproc visit, void* arg) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   Py_VISIT(t->config);
   Py_VISIT(t->default_loop);
+  if (t->core != nullptr) Py_VISIT(t->core->runner.get());
   return 0;
 }
 
@@ -385,6 +345,7 @@ int TimerClear(PyObject* op) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   Py_CLEAR(t->config);
   Py_CLEAR(t->default_loop);
+  t->core.reset();
   return 0;
 }
 

@@ -44,29 +44,113 @@ void PythonError::Restore() const {
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(value_)), value_);
 }
 
-namespace {
+void CallRecord::Clear() {
+  Py_ssize_t n = total();
+  for (Py_ssize_t i = 0; i < n; ++i) Py_CLEAR(items[1 + i]);
+  nargs = 0;
+  Py_CLEAR(kwnames);
+  Py_CLEAR(func);
+}
 
-// The callable PyLoop hands to the framework: calling it runs the loop's
-// core work. It owns a reference to the PyLoop, which keeps the loop alive
-// while the framework holds the call. Not tracked by the GC: it holds no
-// Python references itself.
+CallRecordList::~CallRecordList() {
+  for (CallRecord* r = head_.next; r != &head_;) {
+    CallRecord* next = r->next;
+    r->prev = r->next = r;
+    r = next;
+  }
+}
+
+void CallRecordList::Link(CallRecord* record) {
+  record->prev = head_.prev;
+  record->next = &head_;
+  head_.prev->next = record;
+  head_.prev = record;
+}
+
+void CallRecordList::Unlink(CallRecord* record) {
+  record->prev->next = record->next;
+  record->next->prev = record->prev;
+  record->prev = record->next = record;
+}
+
+int CallRecordList::Traverse(visitproc visit, void* arg) {
+  for (CallRecord* r = head_.next; r != &head_; r = r->next) {
+    Py_VISIT(r->func);
+    Py_VISIT(r->kwnames);
+    Py_ssize_t n = r->total();
+    for (Py_ssize_t i = 0; i < n; ++i) Py_VISIT(r->items[1 + i]);
+  }
+  return 0;
+}
+
+void CallRecordList::ClearAll() {
+  // Clearing may run arbitrary code (a __del__ scheduling more calls):
+  // each record is cleared once, new ones are appended behind.
+  for (CallRecord* r = head_.next; r != &head_; r = r->next) r->Clear();
+}
+
+CallRecord* PyLoop::NewCallRecord(PyObject* func, PyObject* const* args,
+                                  Py_ssize_t nargs, PyObject* kwnames) {
+  Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+  auto* record = static_cast<CallRecord*>(PyMem_Malloc(
+      sizeof(CallRecord) + sizeof(PyObject*) * total));
+  if (record == nullptr) {
+    PyErr_NoMemory();
+    return nullptr;
+  }
+  record->func = Py_NewRef(func);
+  record->nargs = nargs;
+  record->kwnames = Py_XNewRef(kwnames);
+  record->items[0] = nullptr;
+  for (Py_ssize_t i = 0; i < total; ++i) record->items[1 + i] = Py_NewRef(args[i]);
+  Link(record);
+  return record;
+}
+
+void PyLoop::FreeCallRecord(CallRecord* record) {
+  Unlink(record);
+  record->Clear();
+  PyMem_Free(record);
+}
+
+// The callable PyLoop hands to the framework (calling it runs the loop's
+// core work), and the loop's one Python object: it owns the PyLoop and
+// visits and clears what the PyLoop holds (see py_loop.h).
 struct Runner {
   PyObject_HEAD
   std::shared_ptr<PyLoop> loop;
 };
 
+struct RunnerAccess {
+  static int Traverse(PyObject* op, visitproc visit, void* arg) {
+    PyLoop& loop = *reinterpret_cast<Runner*>(op)->loop;
+    Py_VISIT(loop.loop_);
+    for (PyObject* error : loop.deferred_errors_) Py_VISIT(error);
+    return loop.Traverse(visit, arg);
+  }
+  // The loop itself stays (the core may still run on it): a cycle through
+  // it is broken by clearing the loop object's own references.
+  static int Clear(PyObject* op) {
+    PyLoop& loop = *reinterpret_cast<Runner*>(op)->loop;
+    std::deque<PyObject*> errors = std::move(loop.deferred_errors_);
+    loop.deferred_errors_.clear();
+    for (PyObject* error : errors) Py_DECREF(error);
+    loop.ClearAll();
+    return 0;
+  }
+  static void Forget(PyLoop& loop) { loop.runner_ = nullptr; }
+};
+
+namespace {
+
 PyTypeObject RunnerType;
 
-PyObject* NewRunner(std::shared_ptr<PyLoop> loop) {
-  auto* runner = PyObject_New(Runner, &RunnerType);
-  if (runner == nullptr) return nullptr;
-  new (&runner->loop) std::shared_ptr<PyLoop>(std::move(loop));
-  return reinterpret_cast<PyObject*>(runner);
-}
-
 void RunnerDealloc(PyObject* op) {
-  reinterpret_cast<Runner*>(op)->loop.~shared_ptr<PyLoop>();
-  PyObject_Free(op);
+  PyObject_GC_UnTrack(op);
+  auto* runner = reinterpret_cast<Runner*>(op);
+  RunnerAccess::Forget(*runner->loop);
+  runner->loop.~shared_ptr<PyLoop>();
+  PyObject_GC_Del(op);
 }
 
 PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
@@ -81,13 +165,25 @@ thread_local PyLoop* running_loop = nullptr;
 
 }  // namespace
 
+PyObject* PyLoop::runner() {
+  if (runner_ != nullptr) return Py_NewRef(runner_);
+  auto* runner = PyObject_GC_New(Runner, &RunnerType);
+  if (runner == nullptr) return nullptr;
+  new (&runner->loop) std::shared_ptr<PyLoop>(shared_from_this());
+  runner_ = reinterpret_cast<PyObject*>(runner);
+  PyObject_GC_Track(runner_);
+  return runner_;
+}
+
 bool InitLoopTypes() {
   RunnerType = {PyVarObject_HEAD_INIT(nullptr, 0)};
   RunnerType.tp_name = "txaio._txaio_core.PyLoopRunner";
   RunnerType.tp_basicsize = sizeof(Runner);
   RunnerType.tp_dealloc = RunnerDealloc;
   RunnerType.tp_call = RunnerCall;
-  RunnerType.tp_flags = Py_TPFLAGS_DEFAULT;
+  RunnerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
+  RunnerType.tp_traverse = RunnerAccess::Traverse;
+  RunnerType.tp_clear = RunnerAccess::Clear;
   RunnerType.tp_doc = "Runs a PyLoop's ready core work.";
   return PyType_Ready(&RunnerType) == 0;
 }
@@ -167,7 +263,7 @@ void PyLoop::wake_up() {
   // reports failure without Python objects, which the caller's thread could
   // not release.
   PyGILState_STATE gil = PyGILState_Ensure();
-  PyObject* runner = NewRunner(shared_from_this());
+  PyObject* runner = this->runner();
   PyObject* r = nullptr;
   if (runner != nullptr) {
     if (threadsafe_) {
@@ -244,7 +340,7 @@ void PyLoop::wake_at(absl::Duration deadline) {
   drop_armed_call();
   double delay = absl::ToDoubleSeconds(deadline - now());
   PyObject* py_delay = PyFloat_FromDouble(delay > 0 ? delay : 0.0);
-  PyObject* runner = py_delay ? NewRunner(shared_from_this()) : nullptr;
+  PyObject* runner = py_delay ? this->runner() : nullptr;
   PyObject* handle = nullptr;
   if (runner != nullptr) {
     PyObject* args[3] = {loop_, py_delay, runner};

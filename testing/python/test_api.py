@@ -960,6 +960,38 @@ os.write(1, b'OK')  # Twisted's logging took over sys.stdout
     assert out.stdout.startswith('OK')
 
 
+def test_private_internals_are_checked_at_import_subprocess():
+    # A Twisted whose Deferred has another field (as 25.x renamed
+    # `callbacks`): the import-time check sees that writing the fields
+    # would not give Twisted's Deferreds, and the public methods are used.
+    code = """
+import os
+from twisted.internet import defer
+init = defer.Deferred.__init__
+def changed_init(self, canceller=None):
+    init(self, canceller)
+    self._new_field = 1
+defer.Deferred.__init__ = changed_init
+import txaio
+txaio.use_twisted()
+from txaio import aio, tx
+assert tx.private_internals is False
+assert aio.private_internals is not bool(os.environ.get('TXAIO_CPP_PUBLIC_API'))
+out = []
+d = txaio.create_future()
+txaio.add_callbacks(d, out.append, None)
+txaio.resolve(d, 5)
+assert out == [5] and d._new_field == 1
+assert txaio.create_future_success(2)._new_field == 1
+print('OK')
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, '-c', code], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith('OK')
+
+
 def test_twisted_direct_log_lines_match_the_observer_subprocess():
     # Under Twisted an enabled log call writes start_logging()'s line itself
     # when that observer is the publisher's only one; the lines must be
@@ -1032,8 +1064,13 @@ assert strip(direct)[-1] == 'debug after set_global_log_level 2', direct
 assert strip(direct)[5].startswith('Unable to format event'), direct
 assert strip(direct)[6] == 'call called', direct
 # Only what the direct path leaves to Twisted reached the observer: the
-# unformattable event and the call syntax.
-assert direct_observed == ['missing {nope}', 'call {f()}'], direct_observed
+# unformattable event and the call syntax; everything on the public path
+# (TXAIO_CPP_PUBLIC_API), where the same lines must come out.
+import txaio.tx
+if txaio.tx.private_internals:
+    assert direct_observed == ['missing {nope}', 'call {f()}'], direct_observed
+else:
+    assert direct_observed == [e['log_format'] for e in other]
 assert len(other) == 8, [e['log_format'] for e in other]
 sys.__stdout__.write('OK\n')
 """

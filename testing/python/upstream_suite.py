@@ -1,5 +1,6 @@
 """Runs upstream txaio's own test suite against the `txaio` first on
-sys.path: `upstream_suite.py [--expect-ours] [--outcomes FILE]`.
+sys.path: `upstream_suite.py [--expect-ours] [--public-api] [--outcomes
+FILE]`.
 
 The suite (txaio 26.6.1's tests, unmodified) is read from
 ../shared/upstream/txaio-tests beside the repository checkout, or from
@@ -48,7 +49,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--expect-ours', action='store_true')
     parser.add_argument('--outcomes')
+    parser.add_argument('--public-api', action='store_true',
+                        help='force the public-API fallbacks '
+                        '(TXAIO_CPP_PUBLIC_API)')
     args = parser.parse_args()
+    if args.public_api:
+        os.environ['TXAIO_CPP_PUBLIC_API'] = '1'
 
     import txaio
     print('txaio from', txaio.__file__)

@@ -16,6 +16,10 @@ PyObject* g_cancelled_error = nullptr;     // asyncio.CancelledError
 PyTypeObject* g_future_type = nullptr;     // asyncio.Future
 PyObject* g_asyncio_gather = nullptr;      // the fallback for non-futures
 PyObject* g_gathering_future = nullptr;    // asyncio.tasks._GatheringFuture
+// Whether asyncio's and CPython's private parts may be used (the native
+// gather, create_future without its frame); txaio.aio checks their shape at
+// import. False: asyncio.gather and loop.create_future() themselves.
+bool g_private = false;
 PyObject* g_coroutine_types = nullptr;     // what asyncio.iscoroutine accepts
 PyObject* g_base_create_future = nullptr;  // BaseEventLoop.create_future
 PyObject* g_asyncio = nullptr;             // the asyncio module
@@ -260,6 +264,7 @@ PyObject* ApiLoop(AioApi* self) {
 // The lookup is the interpreter's own for `loop.create_future()` (no bound
 // method object; an attribute set on the loop instance still wins).
 PyObject* LoopCreateFuture(PyObject* loop) {
+  if (!g_private) return CallMethod0(loop, S.create_future);
   PyObject* method = nullptr;
   int unbound = _PyObject_GetMethod(loop, S.create_future, &method);
   if (method == nullptr) return nullptr;
@@ -683,7 +688,7 @@ PyObject* AioGather(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       Py_DECREF(d);
     }
   }
-  if (!futures_on_one_loop) {
+  if (!futures_on_one_loop || !g_private) {
     Py_XDECREF(loop);
     PyObject* r = FallbackGather(children, args[1]);
     Py_DECREF(children);
@@ -733,13 +738,18 @@ error:
 }
 
 PyObject* AioSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 8 || !PyType_Check(args[2]) || !PyModule_Check(args[7])) {
-    PyErr_SetString(PyExc_TypeError,
-                    "aio_setup(FailedFuture, CancelledError, Future, gather, "
-                    "_GatheringFuture, coroutine types, "
-                    "BaseEventLoop.create_future, asyncio)");
+  int private_parts = nargs == 9 ? PyObject_IsTrue(args[8]) : -1;
+  if (private_parts < 0 || !PyType_Check(args[2]) ||
+      !PyModule_Check(args[7])) {
+    if (!PyErr_Occurred()) {
+      PyErr_SetString(PyExc_TypeError,
+                      "aio_setup(FailedFuture, CancelledError, Future, "
+                      "gather, _GatheringFuture, coroutine types, "
+                      "BaseEventLoop.create_future, asyncio, private)");
+    }
     return nullptr;
   }
+  g_private = private_parts;
   if (g_loop_kwnames == nullptr) {
     g_loop_kwnames = PyTuple_Pack(1, S.loop);
     if (g_loop_kwnames == nullptr) return nullptr;
@@ -762,7 +772,8 @@ PyMethodDef kAioFunctions[] = {
     {"aio_setup", reinterpret_cast<PyCFunction>(AioSetup), METH_FASTCALL,
      "aio_setup(FailedFuture, CancelledError, Future, gather, "
      "_GatheringFuture, coroutine types, BaseEventLoop.create_future, "
-     "asyncio): called once by txaio.aio."},
+     "asyncio, private): called once by txaio.aio; private allows the "
+     "private parts."},
     {nullptr, nullptr, 0, nullptr},
 };
 

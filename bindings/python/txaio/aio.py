@@ -19,6 +19,7 @@ from time import time_ns, perf_counter_ns  # noqa: F401
 
 from txaio import _Config
 from txaio import _logging
+from txaio import _private
 from txaio import _txaio_core as _core
 from txaio._iotype import guess_stream_needs_encoding
 from txaio._logging import (  # noqa: F401
@@ -62,10 +63,15 @@ class FailedFuture(IFailedFuture):
         return str(self.value)
 
 
+# Whether the native gather and create_future may use asyncio's private
+# parts (see txaio._private); else they call asyncio's public API.
+private_internals = _private.asyncio_shape_ok()
 _core.aio_setup(FailedFuture, asyncio.CancelledError, asyncio.Future,
-                asyncio.gather, asyncio.tasks._GatheringFuture,
-                asyncio.coroutines._COROUTINE_TYPES,
-                asyncio.BaseEventLoop.create_future, asyncio)
+                asyncio.gather,
+                getattr(asyncio.tasks, '_GatheringFuture', None),
+                _private.coroutine_types(),
+                asyncio.BaseEventLoop.create_future, asyncio,
+                private_internals)
 
 
 class _TxaioFileHandler(logging.Handler):
@@ -111,7 +117,8 @@ def start_logging(out=_stdout, level='info'):
     logging.getLogger().setLevel(_logging._STDLIB_LEVELS.get(level, 60))
     # Records that reach only this handler are written without building a
     # LogRecord (see StdlibEmitter); anything else goes through logging.
-    _core.set_direct_handler(handler, out, handler._encode, os.linesep)
+    if _private.logging_shape_ok():
+        _core.set_direct_handler(handler, out, handler._encode, os.linesep)
 
 
 _unspecified = object()

@@ -8,12 +8,10 @@ reactor call) running on the reactor.
 import io
 import os
 import sys
-from asyncio.coroutines import _COROUTINE_TYPES
 from functools import partial
 from time import time_ns, perf_counter_ns  # noqa: F401
 
-from twisted.internet.defer import (
-    _NONE_KWARGS, Deferred, _failthru, ensureDeferred, fail, succeed)
+from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
 from twisted.logger import (
     ILogObserver, LogLevel, Logger as _Logger, formatEvent, formatTime,
     globalLogBeginner, globalLogPublisher)
@@ -22,6 +20,7 @@ from zope.interface import provider
 
 from txaio import _Config
 from txaio import _logging
+from txaio import _private
 from txaio import _txaio_core as _core
 from txaio._iotype import guess_stream_needs_encoding
 from txaio._logging import (  # noqa: F401
@@ -150,7 +149,7 @@ def start_logging(out=_stdout, level='info'):
     if out:
         _observer = _LogObserver(out)
     globalLogBeginner.beginLoggingTo([_observer] if _observer else [])
-    if _observer:
+    if _observer and private_internals:
         # Events that only this observer would see are written by the
         # loggers' native emitters (see TwistedEmitter).
         _core.set_twisted_observer(_observer, globalLogPublisher, out,
@@ -159,8 +158,45 @@ def start_logging(out=_stdout, level='info'):
 
 _unspecified = object()
 
-_core.tx_setup(Deferred, Failure, succeed, fail, ensureDeferred,
-               _COROUTINE_TYPES, _failthru, _NONE_KWARGS)
+def _setup(private):
+    from twisted.internet import defer
+    _core.tx_setup(Deferred, Failure, succeed, fail, ensureDeferred,
+                   _private.coroutine_types(),
+                   getattr(defer, '_failthru', None),
+                   getattr(defer, '_NONE_KWARGS', None), private)
+
+
+def _deferred_fields_match(api):
+    """Whether TxApi, writing Deferreds' fields itself (tx.cc), leaves every
+    Deferred as Twisted's own methods do, on each path it takes; and
+    whether the other private names used are there. Run once at import."""
+    from twisted.internet import defer
+
+    def cb(result):
+        return result + 1
+    try:
+        if (not hasattr(defer, '_failthru') or
+                not hasattr(defer, '_NONE_KWARGS') or
+                not isinstance(getattr(globalLogPublisher, '_observers', None),
+                               list)):
+            return False
+        ours, theirs = api.create_future(), Deferred()
+        if vars(ours) != vars(theirs):
+            return False
+        if vars(api.create_future_success(1)) != vars(succeed(1)):
+            return False
+        api.add_callbacks(ours, cb, None)
+        theirs.addCallbacks(cb)
+        if vars(ours) != vars(theirs):
+            return False
+        api.resolve(ours, 1)
+        theirs.callback(1)
+        d = Deferred()
+        probe = (d.called, d.paused, d._chainedTo, d._debugInfo, d.callbacks)
+        return (vars(ours) == vars(theirs) and ours.result == 2 and
+                probe == (False, 0, None, None, []))
+    except Exception:
+        return False
 
 
 class _TxApi(_core.TxApi):
@@ -315,8 +351,8 @@ def _gather(futures, consume):
     results = g.results
     pending = []
     for index, d in enumerate(children):
-        if (d.called and not d.callbacks and not d.paused and
-                d._chainedTo is None):
+        if (private_internals and d.called and not d.callbacks and
+                not d.paused and d._chainedTo is None):
             result = d.result
             if isinstance(result, Failure):
                 if consume:
@@ -340,6 +376,14 @@ def _default_reactor():
     config.loop = reactor
     return reactor
 
+
+# Whether the native TxApi and _gather may use Deferreds' private fields
+# (see txaio._private); else Twisted's public methods do everything.
+private_internals = False
+if not _private.FORCED_PUBLIC:
+    _setup(True)
+    private_internals = _deferred_fields_match(_TxApi(_Config()))
+_setup(private_internals)
 
 _default_api = _TxApi(config)
 

@@ -103,7 +103,7 @@ def environment(name):
     return python, os.path.join(site, 'autobahn'), site
 
 
-def run(name, cmd, env_extra, results, timeout=None):
+def run(name, cmd, env_extra, results, timeout=None, verdict=True):
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)
     env.update(env_extra)
@@ -118,7 +118,8 @@ def run(name, cmd, env_extra, results, timeout=None):
         text = '{}\ntimed out after {} s'.format(e.stdout or '', timeout)
     tail = text.strip().splitlines()[-15:]
     print('\n'.join('    ' + line for line in tail))
-    print('{} {}'.format('PASS' if ok else 'FAIL', name), flush=True)
+    if verdict:
+        print('{} {}'.format('PASS' if ok else 'FAIL', name), flush=True)
     results.append(ok)
     return ok
 
@@ -132,7 +133,7 @@ def compare_upstream_suite(name, python, ours, upstream, results):
             out = os.path.join(tmp, who + '.json')
             run('{} ({})'.format(name, who),
                 [python, runner, '--outcomes', out] + extra,
-                {'PYTHONPATH': path}, [])
+                {'PYTHONPATH': path}, [], verdict=False)
             with open(out) as f:
                 outcomes[who] = json.load(f)
         differ = sorted(t for t in set(outcomes['ours']) |
@@ -159,8 +160,12 @@ def main():
     args = p.parse_args()
 
     wheel = os.path.abspath(args.wheel)
-    ours = cached_dir('ours-' + digest(wheel), lambda tmp: pip_install(
+    ours_name = 'ours-' + digest(wheel)
+    ours = cached_dir(ours_name, lambda tmp: pip_install(
         SYSTEM_PYTHON, tmp, ['--no-deps', '--no-index', wheel]))
+    for old in os.listdir(CACHE):  # earlier builds' installs
+        if old.startswith('ours-') and old != ours_name:
+            shutil.rmtree(os.path.join(CACHE, old), ignore_errors=True)
     results = []
     for name in args.envs.split(','):
         python, autobahn, upstream = environment(name)

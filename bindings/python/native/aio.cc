@@ -35,15 +35,13 @@ bool CheckSetup() {
 // Builds FailedFuture(type, value, traceback) from the error being raised
 // and clears it.
 PyObject* FailureFromError() {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb != nullptr) PyException_SetTraceback(value, tb);
+  PyObject* value = FetchError();
+  PyObject* tb = PyException_GetTraceback(value);
   PyObject* failure = PyObject_CallFunctionObjArgs(
-      g_failed_future_type, type, value, tb ? tb : Py_None, nullptr);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
+      g_failed_future_type, reinterpret_cast<PyObject*>(Py_TYPE(value)),
+      value, tb ? tb : Py_None, nullptr);
   Py_XDECREF(tb);
+  Py_DECREF(value);
   return failure;
 }
 
@@ -384,16 +382,11 @@ PyObject* ApiAsFuture(PyObject* op, PyObject* const* args, size_t nargsf,
     if (fun == nullptr || !PyErr_ExceptionMatches(PyExc_Exception)) {
       return nullptr;
     }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb != nullptr) PyException_SetTraceback(value, tb);
+    PyObject* value = FetchError();
     // A failure to make the future replaces fun's error, as in txaio.
     PyObject* f = ApiNewFuture(self);
     PyObject* r = f ? CallMethod1(f, S.set_exception, value) : nullptr;
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    Py_DECREF(value);
     if (r == nullptr) {
       Py_XDECREF(f);
       return nullptr;

@@ -102,6 +102,19 @@ void GcDealloc(PyObject* op) {
   PyObject_GC_Del(op);
 }
 
+// Takes (and clears) the error being raised, normalised, with its traceback
+// attached to the instance: the one place the extension turns a raised
+// error into an exception object. A new reference; an error must be set.
+inline PyObject* FetchError() {
+  PyObject *type, *value, *traceback;
+  PyErr_Fetch(&type, &value, &traceback);
+  PyErr_NormalizeException(&type, &value, &traceback);
+  if (traceback != nullptr) PyException_SetTraceback(value, traceback);
+  Py_XDECREF(type);
+  Py_XDECREF(traceback);
+  return value;
+}
+
 // Calls obj.<name>() through the method cache (no bound method object).
 inline PyObject* CallMethod0(PyObject* obj, PyObject* name) {
   return PyObject_VectorcallMethod(

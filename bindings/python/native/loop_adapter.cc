@@ -25,15 +25,7 @@ void RequireGil(const char* where) {
   }
 }
 
-PythonError PythonError::Fetch() {
-  PyObject *type, *value, *traceback;
-  PyErr_Fetch(&type, &value, &traceback);
-  PyErr_NormalizeException(&type, &value, &traceback);
-  if (traceback != nullptr) PyException_SetTraceback(value, traceback);
-  Py_XDECREF(type);
-  Py_XDECREF(traceback);
-  return PythonError(value);
-}
+PythonError PythonError::Fetch() { return PythonError(FetchError()); }
 
 PythonError::PythonError(const PythonError& other)
     : std::exception(other), value_(Py_NewRef(other.value_)) {}
@@ -284,17 +276,14 @@ void PyLoop::wake_up() {
     Py_DECREF(runner);
   }
   if (r == nullptr) {
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyObject* text = value ? PyObject_Str(value) : nullptr;
+    PyObject* value = FetchError();
+    PyObject* text = PyObject_Str(value);
     const char* utf8 = text ? PyUnicode_AsUTF8(text) : nullptr;
     std::string message = std::string("txaio PyLoop: cannot wake the loop: ") +
                           (utf8 ? utf8 : "unknown error");
     PyErr_Clear();
     Py_XDECREF(text);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(traceback);
+    Py_DECREF(value);
     PyGILState_Release(gil);
     throw std::runtime_error(message);
   }

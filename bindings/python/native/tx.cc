@@ -93,18 +93,13 @@ PyObject* Succeed(PyObject* result) {
 // BaseException:` block would build it: the error is made the handled
 // exception while Failure() reads it, then the previous one is restored.
 PyObject* FailFromError() {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb != nullptr) PyException_SetTraceback(value, tb);
+  PyObject* value = FetchError();
   PyObject* previous = PyErr_GetHandledException();
   PyErr_SetHandledException(value);
   PyObject* failure = PyObject_CallNoArgs(g_failure_type);
   PyErr_SetHandledException(previous);
   Py_XDECREF(previous);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  Py_DECREF(value);
   if (failure == nullptr) return nullptr;
   PyObject* d = PyObject_CallOneArg(g_fail, failure);
   Py_DECREF(failure);

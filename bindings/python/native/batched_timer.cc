@@ -144,8 +144,7 @@ struct BatchedCallObject {
   txaio::BatchedCall call;
 };
 
-PyTypeObject BatchedCallType;
-PyTypeObject BatchedTimerType;
+extern PyTypeObject BatchedCallType;
 
 // The loop to schedule on: config.loop, else default_loop(). New reference.
 PyObject* ResolveLoop(BatchedTimer* t) {
@@ -419,31 +418,35 @@ PyMethodDef kTimerMethods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
+PyTypeObject BatchedCallType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.BatchedCall",
+    .tp_basicsize = sizeof(BatchedCallObject),
+    .tp_dealloc = BatchedCallDealloc,
+    // No Py_TPFLAGS_HAVE_GC: it holds no Python references.
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One call scheduled through a batched timer.",
+    .tp_methods = kBatchedCallMethods,
+};
+
+PyTypeObject BatchedTimerType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.BatchedTimer",
+    .tp_basicsize = sizeof(BatchedTimer),
+    .tp_dealloc = TimerDealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
+              "twisted, never_early=False): txaio's IBatchedTimer on "
+              "txaio-cpp's core BatchedTimer.",
+    .tp_traverse = TimerTraverse,
+    .tp_clear = TimerClear,
+    .tp_methods = kTimerMethods,
+    .tp_new = TimerNew,
+};
+
 }  // namespace
 
 bool AddBatchedTimerTypes(PyObject* module) {
-  BatchedCallType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-  BatchedCallType.tp_name = "txaio._txaio_core.BatchedCall";
-  BatchedCallType.tp_basicsize = sizeof(BatchedCallObject);
-  BatchedCallType.tp_dealloc = BatchedCallDealloc;
-  // No Py_TPFLAGS_HAVE_GC: it holds no Python references.
-  BatchedCallType.tp_flags = Py_TPFLAGS_DEFAULT;
-  BatchedCallType.tp_doc = "One call scheduled through a batched timer.";
-  BatchedCallType.tp_methods = kBatchedCallMethods;
-
-  BatchedTimerType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-  BatchedTimerType.tp_name = "txaio._txaio_core.BatchedTimer";
-  BatchedTimerType.tp_basicsize = sizeof(BatchedTimer);
-  BatchedTimerType.tp_dealloc = TimerDealloc;
-  BatchedTimerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
-  BatchedTimerType.tp_doc =
-      "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
-      "twisted, never_early=False): txaio's IBatchedTimer on txaio-cpp's "
-      "core BatchedTimer.";
-  BatchedTimerType.tp_traverse = TimerTraverse;
-  BatchedTimerType.tp_clear = TimerClear;
-  BatchedTimerType.tp_methods = kTimerMethods;
-  BatchedTimerType.tp_new = TimerNew;
   if (PyType_Ready(&BatchedCallType) < 0 ||
       PyType_Ready(&BatchedTimerType) < 0) {
     return false;

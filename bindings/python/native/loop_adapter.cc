@@ -135,7 +135,7 @@ struct RunnerAccess {
 
 namespace {
 
-PyTypeObject RunnerType;
+extern PyTypeObject RunnerType;
 
 void RunnerDealloc(PyObject* op) {
   PyObject_GC_UnTrack(op);
@@ -155,6 +155,18 @@ PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
 
 thread_local PyLoop* running_loop = nullptr;
 
+PyTypeObject RunnerType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.PyLoopRunner",
+    .tp_basicsize = sizeof(Runner),
+    .tp_dealloc = RunnerDealloc,
+    .tp_call = RunnerCall,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Runs a PyLoop's ready core work.",
+    .tp_traverse = RunnerAccess::Traverse,
+    .tp_clear = RunnerAccess::Clear,
+};
+
 }  // namespace
 
 PyObject* PyLoop::runner() {
@@ -167,18 +179,7 @@ PyObject* PyLoop::runner() {
   return runner_;
 }
 
-bool InitLoopTypes() {
-  RunnerType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-  RunnerType.tp_name = "txaio._txaio_core.PyLoopRunner";
-  RunnerType.tp_basicsize = sizeof(Runner);
-  RunnerType.tp_dealloc = RunnerDealloc;
-  RunnerType.tp_call = RunnerCall;
-  RunnerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
-  RunnerType.tp_traverse = RunnerAccess::Traverse;
-  RunnerType.tp_clear = RunnerAccess::Clear;
-  RunnerType.tp_doc = "Runs a PyLoop's ready core work.";
-  return PyType_Ready(&RunnerType) == 0;
-}
+bool InitLoopTypes() { return PyType_Ready(&RunnerType) == 0; }
 
 PyLoop::PyLoop(PyObject* loop, bool twisted)
     : loop_(Py_NewRef(loop)),

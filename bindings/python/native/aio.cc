@@ -124,33 +124,21 @@ PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return NewAioCallbacks(type, callback, errback);
 }
 
-int AioCallbacksTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<AioCallbacks*>(op);
-  Py_VISIT(self->callback);
-  Py_VISIT(self->errback);
-  return 0;
-}
-
-int AioCallbacksClear(PyObject* op) {
-  auto* self = reinterpret_cast<AioCallbacks*>(op);
-  Py_CLEAR(self->callback);
-  Py_CLEAR(self->errback);
-  return 0;
-}
+using AioCallbacksGc = GcSlots<AioCallbacks, &AioCallbacks::callback, &AioCallbacks::errback>;
 
 PyTypeObject AioCallbacksType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioCallbacks",
     .tp_basicsize = sizeof(AioCallbacks),
-    .tp_dealloc = GcDealloc<AioCallbacksClear>,
+    .tp_dealloc = AioCallbacksGc::Dealloc,
     .tp_vectorcall_offset = offsetof(AioCallbacks, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "AioCallbacks(callback, errback): txaio.add_callbacks' "
               "done-callback for an asyncio future.",
-    .tp_traverse = AioCallbacksTraverse,
-    .tp_clear = AioCallbacksClear,
+    .tp_traverse = AioCallbacksGc::Traverse,
+    .tp_clear = AioCallbacksGc::Clear,
     .tp_new = AioCallbacksNew,
 };
 
@@ -202,29 +190,21 @@ PyObject* AioCancellerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return reinterpret_cast<PyObject*>(self);
 }
 
-int AioCancellerTraverse(PyObject* op, visitproc visit, void* arg) {
-  Py_VISIT(reinterpret_cast<AioCanceller*>(op)->canceller);
-  return 0;
-}
-
-int AioCancellerClear(PyObject* op) {
-  Py_CLEAR(reinterpret_cast<AioCanceller*>(op)->canceller);
-  return 0;
-}
+using AioCancellerGc = GcSlots<AioCanceller, &AioCanceller::canceller>;
 
 PyTypeObject AioCancellerType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioCanceller",
     .tp_basicsize = sizeof(AioCanceller),
-    .tp_dealloc = GcDealloc<AioCancellerClear>,
+    .tp_dealloc = AioCancellerGc::Dealloc,
     .tp_vectorcall_offset = offsetof(AioCanceller, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "AioCanceller(canceller): calls canceller(future) when the "
               "future it is added to is cancelled.",
-    .tp_traverse = AioCancellerTraverse,
-    .tp_clear = AioCancellerClear,
+    .tp_traverse = AioCancellerGc::Traverse,
+    .tp_clear = AioCancellerGc::Clear,
     .tp_new = AioCancellerNew,
 };
 
@@ -601,32 +581,20 @@ PyObject* GatherCall(PyObject* op, PyObject* const* args, size_t nargsf,
   Py_RETURN_NONE;
 }
 
-int GatherTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* g = reinterpret_cast<Gather*>(op);
-  Py_VISIT(g->outer);
-  Py_VISIT(g->children);
-  return 0;
-}
-
-int GatherClear(PyObject* op) {
-  auto* g = reinterpret_cast<Gather*>(op);
-  Py_CLEAR(g->outer);
-  Py_CLEAR(g->children);
-  return 0;
-}
+using GatherGc = GcSlots<Gather, &Gather::outer, &Gather::children>;
 
 PyTypeObject GatherType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.Gather",
     .tp_basicsize = sizeof(Gather),
-    .tp_dealloc = GcDealloc<GatherClear>,
+    .tp_dealloc = GatherGc::Dealloc,
     .tp_vectorcall_offset = offsetof(Gather, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "The done-callback shared by the children of one gather().",
-    .tp_traverse = GatherTraverse,
-    .tp_clear = GatherClear,
+    .tp_traverse = GatherGc::Traverse,
+    .tp_clear = GatherGc::Clear,
 };
 
 // asyncio.gather(*futures, return_exceptions=consume): the fallback for

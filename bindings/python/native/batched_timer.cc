@@ -160,21 +160,6 @@ PyObject* ResolveLoop(BatchedTimer* t) {
   return PyObject_CallNoArgs(t->default_loop);
 }
 
-// Converts the C++ exception being handled into a Python error.
-void SetErrorFromCurrentException() {
-  try {
-    throw;
-  } catch (const PythonError& error) {
-    error.Restore();
-  } catch (const std::invalid_argument& error) {
-    PyErr_SetString(PyExc_ValueError, error.what());
-  } catch (const std::bad_alloc&) {
-    PyErr_NoMemory();
-  } catch (const std::exception& error) {
-    PyErr_SetString(PyExc_RuntimeError, error.what());
-  }
-}
-
 // The bucket size the core gets: at least the 1 ns it can represent (a
 // smaller bucket only changes how the chunks are spread, see
 // UpstreamDeadline).

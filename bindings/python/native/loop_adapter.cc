@@ -32,6 +32,22 @@ PythonError::PythonError(const PythonError& other)
 
 PythonError::~PythonError() { Py_DECREF(value_); }
 
+void SetErrorFromCurrentException() {
+  try {
+    throw;
+  } catch (const PythonError& error) {
+    error.Restore();
+  } catch (const std::invalid_argument& error) {
+    PyErr_SetString(PyExc_ValueError, error.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "txaio: unknown C++ exception");
+  }
+}
+
 void PythonError::Restore() const {
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(value_)), value_);
 }
@@ -229,14 +245,10 @@ bool PyLoop::run() {
   PyLoop* outer = std::exchange(running_loop, this);
   try {
     run_once();
-  } catch (const PythonError& error) {
+  } catch (...) {
     // The loop's clock or timer failed mid-round: the framework sees it.
     running_loop = outer;
-    error.Restore();
-    return false;
-  } catch (const std::exception& error) {
-    running_loop = outer;
-    PyErr_SetString(PyExc_RuntimeError, error.what());
+    SetErrorFromCurrentException();
     return false;
   }
   running_loop = outer;
@@ -245,7 +257,14 @@ bool PyLoop::run() {
   deferred_errors_.pop_front();
   // One error per framework call, as a framework callback raises one: the
   // rest go out on the next calls.
-  if (!deferred_errors_.empty()) wake_up();
+  if (!deferred_errors_.empty()) {
+    try {
+      wake_up();
+    } catch (...) {
+      // The loop cannot be woken (closed): the rest go out with the next
+      // round that runs, if any; this error is raised now regardless.
+    }
+  }
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error)), error);
   Py_DECREF(error);
   return false;

@@ -109,6 +109,13 @@ class CallRecordList {
   CallRecord head_{};
 };
 
+// Sets the C++ exception being handled as the Python error: a PythonError
+// as itself, std::invalid_argument as ValueError, std::bad_alloc as
+// MemoryError, anything else as RuntimeError. The one C++-to-Python
+// translation of the extension's CPython-API parts (pybind11 translates for
+// its own bindings). Call only inside a catch block.
+void SetErrorFromCurrentException();
+
 class PyLoop : private CallRecordList,
                public txaio::LoopBase,
                public std::enable_shared_from_this<PyLoop> {

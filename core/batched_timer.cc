@@ -36,6 +36,12 @@ void ThrowBadBatchedDelay(absl::Duration delay, absl::Duration now) {
       "); the clock is broken"));
 }
 
+void ThrowBadBatchedDeadline(absl::Duration deadline) {
+  throw std::invalid_argument(absl::StrCat(
+      "BatchedTimer::schedule_at: deadline past 2^62 ns: ",
+      absl::FormatDuration(deadline)));
+}
+
 void ThrowNullBatchedCallable() {
   throw std::invalid_argument(
       "BatchedTimer::call_later: the callable is empty (a null pointer or an "
@@ -283,6 +289,10 @@ BatchedTimer::BatchedTimer(Loop& loop, double seconds_per_bucket,
 
 BatchedCall BatchedTimer::schedule(absl::Duration delay, Task task) {
   return ScheduleTask(delay, std::move(task));
+}
+
+BatchedCall BatchedTimer::schedule_at(absl::Duration deadline, Task task) {
+  return ScheduleTask(state_.get()->ReserveAt(deadline), std::move(task));
 }
 
 void BatchedTimer::set_error_handler(BatchedErrorHandler handler) {

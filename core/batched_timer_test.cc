@@ -308,6 +308,38 @@ TEST(BatchedTimerTest, ALoopTimerThatFailsLeavesNoCallAndNoBucket) {
   EXPECT_FALSE(call.active());
 }
 
+// schedule_at files calls by absolute deadline: a passed bucket runs at
+// once and takes later calls for it until it fires; a future one fires at
+// its boundary.
+TEST(BatchedTimerTest, ScheduleAtFilesByAbsoluteDeadline) {
+  ManualLoop loop;
+  loop.advance(absl::Milliseconds(250));
+  BatchedTimer timer = make_batched_timer(loop, 0.1, 100);
+  std::vector<std::pair<int, absl::Duration>> ran;
+  auto record = [&](int id) {
+    return [&ran, &loop, id] { ran.emplace_back(id, loop.now()); };
+  };
+  timer.schedule_at(absl::Milliseconds(100), record(1));  // passed
+  timer.schedule_at(absl::Milliseconds(50), record(2));   // same bucket
+  timer.schedule_at(-absl::Seconds(1), record(3));        // counts as 0
+  timer.schedule_at(absl::Milliseconds(300), record(4));
+  EXPECT_EQ(timer.loop_timers(), 3u);
+  EXPECT_THROW(timer.schedule_at(absl::Hours(1e9), record(5)),
+               std::invalid_argument);
+  EXPECT_THROW(timer.schedule_at(absl::Seconds(1), Task()),
+               std::invalid_argument);
+  loop.run_until_idle();
+  std::vector<std::pair<int, absl::Duration>> expected = {
+      {1, absl::Milliseconds(250)},
+      {2, absl::Milliseconds(250)},
+      {3, absl::Milliseconds(250)}};
+  EXPECT_EQ(ran, expected);
+  loop.advance(absl::Milliseconds(50));
+  ASSERT_EQ(ran.size(), 4u);
+  EXPECT_EQ(ran[3], std::make_pair(4, absl::Milliseconds(300)));
+  EXPECT_EQ(timer.pending(), 0u);
+}
+
 TEST(BatchedTimerTest, HandlesAndTimerMayOutliveTheLoop) {
   BatchedCall call;
   std::unique_ptr<BatchedTimer> timer;

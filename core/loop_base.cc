@@ -124,7 +124,19 @@ DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
                               internal::CeilToNanoseconds(delay));
   std::optional<absl::Duration> earliest = timers_.next_deadline();
   DelayedCall handle(timers_.push(deadline_ns, std::move(task)));
-  if (!earliest || absl::Nanoseconds(deadline_ns) < *earliest) after_run();
+  // Also when no wake-up is armed for the earlier timers (their wake_at()
+  // failed): this is the next chance to arm one.
+  if (!earliest || absl::Nanoseconds(deadline_ns) < *earliest ||
+      !requested_wake_at_) {
+    try {
+      after_run();
+    } catch (...) {
+      // The backend could not arm its timer: the caller gets the error and
+      // no timer that nothing would ever run.
+      handle.cancel();
+      throw;
+    }
+  }
   return handle;
 }
 
@@ -206,8 +218,11 @@ void LoopBase::after_run() {
   }
   absl::Duration wake = std::min(CeilToMillisecond(*next), kLatestWakeUp);
   if (requested_wake_at_ != wake) {
-    requested_wake_at_ = wake;
+    // Recorded once armed: a wake_at() that throws leaves none recorded,
+    // so the next round or call_later asks again.
+    requested_wake_at_.reset();
     wake_at(wake);
+    requested_wake_at_ = wake;
   }
 }
 

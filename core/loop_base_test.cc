@@ -38,8 +38,15 @@ class RecordingBackend : public LoopBase {
  protected:
   void wake_up() override { ++wake_ups; }
   void wake_at(absl::Duration deadline) override {
+    if (fail_wake_ats > 0) {
+      --fail_wake_ats;
+      throw std::runtime_error("wake_at failed");
+    }
     wake_ats.push_back(deadline);
   }
+
+ public:
+  int fail_wake_ats = 0;  // how many wake_at() calls throw next
   void cancel_wake_at() override { ++cancelled_wake_ats; }
 };
 
@@ -228,6 +235,35 @@ TEST(LoopBaseTest, ThrowingTaskIsReportedNotPropagated) {
   EXPECT_TRUE(after);
   EXPECT_EQ(reported, (std::vector<std::string>{"std::runtime_error: task",
                                                 "std::logic_error: timer"}));
+}
+
+// A backend whose timer fails once (a Python loop whose call_later raises,
+// or a closed loop) must not leave the timer behind, nor a wake-up it never
+// armed: the next call_later re-arms, and its timer runs.
+TEST(LoopBaseTest, AFailedWakeAtLeavesNoTimerAndIsRetried) {
+  RecordingBackend loop;
+  loop.fail_wake_ats = 1;
+  int ran = 0;
+  EXPECT_THROW(loop.call_later(Us(1000), [&] { ran += 10; }),
+               std::runtime_error);
+  EXPECT_EQ(loop.pending_timers(), 0u);
+  DelayedCall call = loop.call_later(Us(1000), [&] { ++ran; });
+  EXPECT_EQ(loop.wake_ats, std::vector<absl::Duration>{Us(1000)});
+  loop.now_ = Us(1000);
+  loop.run_once();
+  EXPECT_EQ(ran, 1);
+  // A failure while an earlier wake-up was armed: the later call_later
+  // arms one for the timer left waiting.
+  DelayedCall later = loop.call_later(Us(5000), [&] { ++ran; });
+  loop.fail_wake_ats = 1;
+  EXPECT_THROW(loop.call_later(Us(2000), [] {}), std::runtime_error);
+  const size_t armed = loop.wake_ats.size();
+  loop.call_later(Us(9000), [&] { ++ran; });
+  ASSERT_EQ(loop.wake_ats.size(), armed + 1);
+  EXPECT_EQ(loop.wake_ats.back(), Us(6000));
+  loop.now_ = Us(6000);
+  loop.run_once();
+  EXPECT_EQ(ran, 2);
 }
 
 TEST(LoopBaseTest, DelayedCallOutlivingItsLoopIsInactive) {

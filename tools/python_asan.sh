@@ -60,6 +60,15 @@ for framework in asyncio twisted; do
   sanitized testing/benchmarks/python/bench_txaio.py --child "$framework" \
     --quick >/dev/null || status=1
 done
+# The public-API fallbacks (no private internals) and upstream txaio's own
+# suite, which drive the extension through other paths.
+for framework in asyncio twisted; do
+  echo "== txaio Python suite under $framework, public API forced"
+  sanitized testing/python/run_pytest.py --framework="$framework" \
+    --public-api || status=1
+done
+echo "== upstream txaio's own suite"
+sanitized testing/python/upstream_suite.py --expect-ours || status=1
 for report in "$pkg"/reports/*; do
   [[ -e "$report" ]] || continue
   echo "== sanitizer report $(basename "$report")"

@@ -42,6 +42,9 @@ def main():
         'Summary: ' + SUMMARY,
         'License: MIT',
         'Requires-Python: >=3.11',
+        # The range tools/python_matrix.py tests (docs/python.md).
+        'Provides-Extra: twisted',
+        'Requires-Dist: Twisted>=22.4,<27; extra == "twisted"',
         '', '']).encode()
     wheel = '\n'.join([
         'Wheel-Version: 1.0',

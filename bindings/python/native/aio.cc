@@ -16,6 +16,10 @@ PyObject* g_cancelled_error = nullptr;     // asyncio.CancelledError
 PyTypeObject* g_future_type = nullptr;     // asyncio.Future
 PyObject* g_asyncio_gather = nullptr;      // the fallback for non-futures
 PyObject* g_gathering_future = nullptr;    // asyncio.tasks._GatheringFuture
+// Whether asyncio's and CPython's private parts may be used (the native
+// gather, create_future without its frame); txaio.aio checks their shape at
+// import. False: asyncio.gather and loop.create_future() themselves.
+bool g_private = false;
 PyObject* g_coroutine_types = nullptr;     // what asyncio.iscoroutine accepts
 PyObject* g_base_create_future = nullptr;  // BaseEventLoop.create_future
 PyObject* g_asyncio = nullptr;             // the asyncio module
@@ -31,15 +35,13 @@ bool CheckSetup() {
 // Builds FailedFuture(type, value, traceback) from the error being raised
 // and clears it.
 PyObject* FailureFromError() {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb != nullptr) PyException_SetTraceback(value, tb);
+  PyObject* value = FetchError();
+  PyObject* tb = PyException_GetTraceback(value);
   PyObject* failure = PyObject_CallFunctionObjArgs(
-      g_failed_future_type, type, value, tb ? tb : Py_None, nullptr);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
+      g_failed_future_type, reinterpret_cast<PyObject*>(Py_TYPE(value)),
+      value, tb ? tb : Py_None, nullptr);
   Py_XDECREF(tb);
+  Py_DECREF(value);
   return failure;
 }
 
@@ -122,33 +124,21 @@ PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return NewAioCallbacks(type, callback, errback);
 }
 
-int AioCallbacksTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<AioCallbacks*>(op);
-  Py_VISIT(self->callback);
-  Py_VISIT(self->errback);
-  return 0;
-}
-
-int AioCallbacksClear(PyObject* op) {
-  auto* self = reinterpret_cast<AioCallbacks*>(op);
-  Py_CLEAR(self->callback);
-  Py_CLEAR(self->errback);
-  return 0;
-}
+using AioCallbacksGc = GcSlots<AioCallbacks, &AioCallbacks::callback, &AioCallbacks::errback>;
 
 PyTypeObject AioCallbacksType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioCallbacks",
     .tp_basicsize = sizeof(AioCallbacks),
-    .tp_dealloc = GcDealloc<AioCallbacksClear>,
+    .tp_dealloc = AioCallbacksGc::Dealloc,
     .tp_vectorcall_offset = offsetof(AioCallbacks, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "AioCallbacks(callback, errback): txaio.add_callbacks' "
               "done-callback for an asyncio future.",
-    .tp_traverse = AioCallbacksTraverse,
-    .tp_clear = AioCallbacksClear,
+    .tp_traverse = AioCallbacksGc::Traverse,
+    .tp_clear = AioCallbacksGc::Clear,
     .tp_new = AioCallbacksNew,
 };
 
@@ -200,29 +190,21 @@ PyObject* AioCancellerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return reinterpret_cast<PyObject*>(self);
 }
 
-int AioCancellerTraverse(PyObject* op, visitproc visit, void* arg) {
-  Py_VISIT(reinterpret_cast<AioCanceller*>(op)->canceller);
-  return 0;
-}
-
-int AioCancellerClear(PyObject* op) {
-  Py_CLEAR(reinterpret_cast<AioCanceller*>(op)->canceller);
-  return 0;
-}
+using AioCancellerGc = GcSlots<AioCanceller, &AioCanceller::canceller>;
 
 PyTypeObject AioCancellerType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.AioCanceller",
     .tp_basicsize = sizeof(AioCanceller),
-    .tp_dealloc = GcDealloc<AioCancellerClear>,
+    .tp_dealloc = AioCancellerGc::Dealloc,
     .tp_vectorcall_offset = offsetof(AioCanceller, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "AioCanceller(canceller): calls canceller(future) when the "
               "future it is added to is cancelled.",
-    .tp_traverse = AioCancellerTraverse,
-    .tp_clear = AioCancellerClear,
+    .tp_traverse = AioCancellerGc::Traverse,
+    .tp_clear = AioCancellerGc::Clear,
     .tp_new = AioCancellerNew,
 };
 
@@ -260,6 +242,7 @@ PyObject* ApiLoop(AioApi* self) {
 // The lookup is the interpreter's own for `loop.create_future()` (no bound
 // method object; an attribute set on the loop instance still wins).
 PyObject* LoopCreateFuture(PyObject* loop) {
+  if (!g_private) return CallMethod0(loop, S.create_future);
   PyObject* method = nullptr;
   int unbound = _PyObject_GetMethod(loop, S.create_future, &method);
   if (method == nullptr) return nullptr;
@@ -379,16 +362,11 @@ PyObject* ApiAsFuture(PyObject* op, PyObject* const* args, size_t nargsf,
     if (fun == nullptr || !PyErr_ExceptionMatches(PyExc_Exception)) {
       return nullptr;
     }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb != nullptr) PyException_SetTraceback(value, tb);
+    PyObject* value = FetchError();
     // A failure to make the future replaces fun's error, as in txaio.
     PyObject* f = ApiNewFuture(self);
     PyObject* r = f ? CallMethod1(f, S.set_exception, value) : nullptr;
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    Py_DECREF(value);
     if (r == nullptr) {
       Py_XDECREF(f);
       return nullptr;
@@ -603,32 +581,20 @@ PyObject* GatherCall(PyObject* op, PyObject* const* args, size_t nargsf,
   Py_RETURN_NONE;
 }
 
-int GatherTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* g = reinterpret_cast<Gather*>(op);
-  Py_VISIT(g->outer);
-  Py_VISIT(g->children);
-  return 0;
-}
-
-int GatherClear(PyObject* op) {
-  auto* g = reinterpret_cast<Gather*>(op);
-  Py_CLEAR(g->outer);
-  Py_CLEAR(g->children);
-  return 0;
-}
+using GatherGc = GcSlots<Gather, &Gather::outer, &Gather::children>;
 
 PyTypeObject GatherType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.Gather",
     .tp_basicsize = sizeof(Gather),
-    .tp_dealloc = GcDealloc<GatherClear>,
+    .tp_dealloc = GatherGc::Dealloc,
     .tp_vectorcall_offset = offsetof(Gather, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "The done-callback shared by the children of one gather().",
-    .tp_traverse = GatherTraverse,
-    .tp_clear = GatherClear,
+    .tp_traverse = GatherGc::Traverse,
+    .tp_clear = GatherGc::Clear,
 };
 
 // asyncio.gather(*futures, return_exceptions=consume): the fallback for
@@ -683,7 +649,7 @@ PyObject* AioGather(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
       Py_DECREF(d);
     }
   }
-  if (!futures_on_one_loop) {
+  if (!futures_on_one_loop || !g_private) {
     Py_XDECREF(loop);
     PyObject* r = FallbackGather(children, args[1]);
     Py_DECREF(children);
@@ -733,13 +699,18 @@ error:
 }
 
 PyObject* AioSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 8 || !PyType_Check(args[2]) || !PyModule_Check(args[7])) {
-    PyErr_SetString(PyExc_TypeError,
-                    "aio_setup(FailedFuture, CancelledError, Future, gather, "
-                    "_GatheringFuture, coroutine types, "
-                    "BaseEventLoop.create_future, asyncio)");
+  int private_parts = nargs == 9 ? PyObject_IsTrue(args[8]) : -1;
+  if (private_parts < 0 || !PyType_Check(args[2]) ||
+      !PyModule_Check(args[7])) {
+    if (!PyErr_Occurred()) {
+      PyErr_SetString(PyExc_TypeError,
+                      "aio_setup(FailedFuture, CancelledError, Future, "
+                      "gather, _GatheringFuture, coroutine types, "
+                      "BaseEventLoop.create_future, asyncio, private)");
+    }
     return nullptr;
   }
+  g_private = private_parts;
   if (g_loop_kwnames == nullptr) {
     g_loop_kwnames = PyTuple_Pack(1, S.loop);
     if (g_loop_kwnames == nullptr) return nullptr;
@@ -762,7 +733,8 @@ PyMethodDef kAioFunctions[] = {
     {"aio_setup", reinterpret_cast<PyCFunction>(AioSetup), METH_FASTCALL,
      "aio_setup(FailedFuture, CancelledError, Future, gather, "
      "_GatheringFuture, coroutine types, BaseEventLoop.create_future, "
-     "asyncio): called once by txaio.aio."},
+     "asyncio, private): called once by txaio.aio; private allows the "
+     "private parts."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -94,22 +94,6 @@ PyObject* ApiBaseNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
 // A heap subclass's own slots (subtype_traverse/subtype_dealloc) visit and
 // release the reference each instance holds on its class, since this base
 // is a static type; doing it here too would free the class early.
-int ApiBaseTraverse(PyObject* op, visitproc visit, void* arg) {
-  Py_VISIT(reinterpret_cast<ApiBase*>(op)->config);
-  return 0;
-}
-
-int ApiBaseClear(PyObject* op) {
-  Py_CLEAR(reinterpret_cast<ApiBase*>(op)->config);
-  return 0;
-}
-
-void ApiBaseDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  ApiBaseClear(op);
-  Py_TYPE(op)->tp_free(op);
-}
-
 PyMemberDef kApiBaseMembers[] = {
     {"_config", T_OBJECT_EX, offsetof(ApiBase, config), READONLY,
      "the configuration (its .loop is the loop) this API uses"},
@@ -118,16 +102,18 @@ PyMemberDef kApiBaseMembers[] = {
 
 }  // namespace
 
+using ApiBaseGc = GcSlots<ApiBase, &ApiBase::config>;
+
 PyTypeObject ApiBaseType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.ApiBase",
     .tp_basicsize = sizeof(ApiBase),
-    .tp_dealloc = ApiBaseDealloc,
+    .tp_dealloc = ApiBaseGc::Dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_BASETYPE,
     .tp_doc = "ApiBase(config): an API object bound to a txaio config.",
-    .tp_traverse = ApiBaseTraverse,
-    .tp_clear = ApiBaseClear,
+    .tp_traverse = ApiBaseGc::Traverse,
+    .tp_clear = ApiBaseGc::Clear,
     .tp_members = kApiBaseMembers,
     .tp_new = ApiBaseNew,
 };

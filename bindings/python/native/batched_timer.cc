@@ -5,12 +5,14 @@
 // Python calls into core tasks and reports a bucket's errors the way
 // upstream txaio does.
 //
-// Per call_later the GC sees nothing new: the handle is a small untracked
+// Per call_later the GC tracks nothing new: the handle is a small untracked
 // object holding a txaio::BatchedCall, and the task in the core holds the
-// callable and its arguments in a plain array (no tuple, no dict), released
-// when the call runs or is cancelled. While pending, those references are
-// held from C++ and so count as roots for the GC, as the loop's reference
-// to a pending upstream call does.
+// callable and its arguments in one CallRecord (no tuple, no dict),
+// released when the call runs or is cancelled. While pending, those
+// references are visited by the loop's runner (py_loop.h), which the
+// framework's pending call and this timer refer to, so the GC sees them as
+// it sees upstream's pending calls.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <memory>
@@ -28,79 +30,30 @@
 namespace txaio_py {
 namespace {
 
-// The arguments of one call, in one PyMem block: this header, then a
-// scratch slot (so the call can use PY_VECTORCALL_ARGUMENTS_OFFSET), the
-// positional arguments and the keyword values, all strong references.
-struct ArgBlock {
-  Py_ssize_t nargs;   // positional
-  PyObject* kwnames;  // the caller's keyword names tuple, or null
-};
-
-PyObject** Items(ArgBlock* block) {
-  return reinterpret_cast<PyObject**>(block + 1);
-}
-
-Py_ssize_t KeywordCount(const ArgBlock* block) {
-  return block->kwnames ? PyTuple_GET_SIZE(block->kwnames) : 0;
-}
-
-// Copies args[0..nargs) and the keyword values into a new block; null with
-// a Python error set on failure.
-ArgBlock* NewArgBlock(PyObject* const* args, Py_ssize_t nargs,
-                      PyObject* kwnames) {
-  Py_ssize_t total =
-      nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-  auto* block = static_cast<ArgBlock*>(
-      PyMem_Malloc(sizeof(ArgBlock) + sizeof(PyObject*) * (1 + total)));
-  if (block == nullptr) {
-    PyErr_NoMemory();
-    return nullptr;
-  }
-  block->nargs = nargs;
-  block->kwnames = Py_XNewRef(kwnames);
-  PyObject** items = Items(block);
-  items[0] = nullptr;
-  for (Py_ssize_t i = 0; i < total; ++i) items[1 + i] = Py_NewRef(args[i]);
-  return block;
-}
-
-void FreeArgBlock(ArgBlock* block) {
-  PyObject** items = Items(block);
-  Py_ssize_t total = block->nargs + KeywordCount(block);
-  for (Py_ssize_t i = 0; i < total; ++i) Py_DECREF(items[1 + i]);
-  Py_XDECREF(block->kwnames);
-  PyMem_Free(block);
-}
-
-// The task stored in the core: func(*args, **kwargs). Two pointers, so it
-// fits absl::AnyInvocable's inline storage. Runs, and is destroyed, on the
-// loop thread with the GIL held (inside PyLoop's runner, or a Python call
-// to cancel or to the handle's deallocation).
+// The task stored in the core: func(*args, **kwargs) from a CallRecord (see
+// py_loop.h), one pointer, so it fits absl::AnyInvocable's inline storage
+// and moves for free. Runs, and is destroyed, on the loop thread with the
+// GIL held (inside PyLoop's runner, or a Python call to cancel or to the
+// handle's deallocation).
 class PyCall {
  public:
-  // Takes the references to `func` and `args` (null: no arguments).
-  PyCall(PyObject* func, ArgBlock* args) noexcept : func_(func), args_(args) {}
+  explicit PyCall(CallRecord* record) noexcept : record_(record) {}
   PyCall(PyCall&& other) noexcept
-      : func_(std::exchange(other.func_, nullptr)),
-        args_(std::exchange(other.args_, nullptr)) {}
+      : record_(std::exchange(other.record_, nullptr)) {}
   PyCall& operator=(PyCall&&) = delete;
   ~PyCall() {
-    if (args_ != nullptr) FreeArgBlock(args_);
-    Py_XDECREF(func_);
+    if (record_ != nullptr) PyLoop::FreeCallRecord(record_);
   }
 
   // An Exception is thrown as PythonError for the core to collect; any
   // other BaseException (KeyboardInterrupt, SystemExit) is raised to the
   // framework as soon as this round of loop work ends, as upstream lets it
-  // escape the bucket at once.
+  // escape the bucket at once. A record the GC cleared does nothing.
   void operator()() && {
-    PyObject* r =
-        args_ == nullptr
-            ? PyObject_CallNoArgs(func_)
-            : PyObject_Vectorcall(
-                  func_, Items(args_) + 1,
-                  args_->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                  args_->kwnames);
+    if (record_->func == nullptr) return;
+    PyObject* r = PyObject_Vectorcall(
+        record_->func, record_->items + 1,
+        record_->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET, record_->kwnames);
     if (r != nullptr) {
       Py_DECREF(r);
       return;
@@ -115,8 +68,7 @@ class PyCall {
   }
 
  private:
-  PyObject* func_;
-  ArgBlock* args_;
+  CallRecord* record_;
 };
 
 // What upstream raises after a bucket whose calls failed:
@@ -151,10 +103,16 @@ void ReportBucketErrors(PyLoop* loop, std::vector<txaio::Failure> failures) {
   loop->defer_raise(error);
 }
 
-// The core timer and the PyLoop it runs on. The timer is declared last so
-// it goes first: its calls may still need the loop, which a pending
-// framework call keeps alive after this is gone.
+struct DecRef {
+  void operator()(PyObject* op) const { Py_DECREF(op); }
+};
+
+// The core timer, the PyLoop it runs on and that loop's runner, through
+// which the GC sees the calls' references (BatchedTimer's traverse visits
+// it). Destroyed timer first: its calls may still need the loop, which a
+// pending framework call keeps alive after this is gone.
 struct Core {
+  std::unique_ptr<PyObject, DecRef> runner;
   std::shared_ptr<PyLoop> loop;
   txaio::BatchedTimer timer;
 };
@@ -167,10 +125,16 @@ struct BatchedTimer {
   PyObject* default_loop;  // callable giving the loop when config.loop is
                            // not set
   bool twisted;
+  // Rounds deadlines up to a bucket boundary (the core's precision
+  // promise) instead of upstream txaio's way (see UpstreamDeadline).
+  bool never_early;
   // The core timer for the loop the last call_later resolved to: made on
   // first use, so make_batched_timer() needs no loop yet, and again when
   // config.loop changes (calls already scheduled stay on their loop).
-  Core* core;
+  // Shared: call_later holds it while it calls into Python (the loop's
+  // clock, its call_later), which releases the GIL, so that another thread
+  // resolving to another loop meanwhile cannot free it under that call.
+  std::shared_ptr<Core> core;
 };
 
 // The handle call_later returns: a BatchedCall and nothing else, so it is
@@ -180,8 +144,7 @@ struct BatchedCallObject {
   txaio::BatchedCall call;
 };
 
-PyTypeObject BatchedCallType;
-PyTypeObject BatchedTimerType;
+extern PyTypeObject BatchedCallType;
 
 // The loop to schedule on: config.loop, else default_loop(). New reference.
 PyObject* ResolveLoop(BatchedTimer* t) {
@@ -197,49 +160,80 @@ PyObject* ResolveLoop(BatchedTimer* t) {
   return PyObject_CallNoArgs(t->default_loop);
 }
 
-// Converts the C++ exception being handled into a Python error.
-void SetErrorFromCurrentException() {
-  try {
-    throw;
-  } catch (const PythonError& error) {
-    error.Restore();
-  } catch (const std::invalid_argument& error) {
-    PyErr_SetString(PyExc_ValueError, error.what());
-  } catch (const std::bad_alloc&) {
-    PyErr_NoMemory();
-  } catch (const std::exception& error) {
-    PyErr_SetString(PyExc_RuntimeError, error.what());
-  }
+// The bucket size the core gets: at least the 1 ns it can represent (a
+// smaller bucket only changes how the chunks are spread, see
+// UpstreamDeadline).
+absl::Duration CoreBucket(double bucket_seconds) {
+  return std::max(absl::Seconds(bucket_seconds), absl::Nanoseconds(1));
 }
 
 // The core timer for the loop calls are scheduled on now; null with a
 // Python error set on failure.
-Core* CoreFor(BatchedTimer* t) {
+std::shared_ptr<Core> CoreFor(BatchedTimer* t) {
   PyObject* loop = ResolveLoop(t);
   if (loop == nullptr) return nullptr;
   if (t->core != nullptr && t->core->loop->py_loop() == loop) {
     Py_DECREF(loop);
     return t->core;
   }
-  Core* core = nullptr;
+  std::shared_ptr<Core> core;
   try {
     auto py_loop = std::make_shared<PyLoop>(loop, t->twisted);
-    txaio::BatchedTimer timer(*py_loop, t->bucket_seconds, t->chunk_size);
+    txaio::BatchedTimer timer(*py_loop, CoreBucket(t->bucket_seconds),
+                              t->chunk_size);
     // Runs inside the loop's round, so the loop is alive.
     timer.set_error_handler(
         [raw = py_loop.get()](std::vector<txaio::Failure> failures) {
           ReportBucketErrors(raw, std::move(failures));
         });
-    core = new Core{std::move(py_loop), std::move(timer)};
+    std::unique_ptr<PyObject, DecRef> runner(py_loop->runner());
+    if (runner != nullptr) {
+      core = std::make_shared<Core>(
+          Core{std::move(runner), std::move(py_loop), std::move(timer)});
+    }
   } catch (...) {
     SetErrorFromCurrentException();
   }
   Py_DECREF(loop);
-  if (core != nullptr) {
-    delete t->core;
-    t->core = core;
-  }
+  if (core != nullptr) t->core = core;
   return core;
+}
+
+// The latest deadline the core can file (2^62 ns, about 146 years on the
+// loop's clock); later ones are filed there (docs/python.md).
+constexpr double kHorizonSeconds = txaio::internal::kMaxBatchedDeadlineNs / 1e9;
+
+// Where upstream txaio's _BatchedTimer files a call `delay` seconds after
+// `now`: int(now + delay) whole seconds in milliseconds, minus the
+// remainder (Python's float %, truncated by int()) modulo the bucket in
+// milliseconds. That is at or before now + delay, so a call can run up to a
+// bucket (plus a second) early; a deadline already passed runs at once.
+// Tests of code written for txaio advance fake clocks to these boundaries,
+// so a drop-in must match them. Seconds on the loop's clock; NaN or
+// infinity raise what upstream's int() raises.
+bool UpstreamDeadline(double now, double delay, double bucket_seconds,
+                      double* deadline) {
+  double due = now + delay;
+  if (std::isnan(due)) {
+    PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
+    return false;
+  }
+  if (std::isinf(due)) {
+    PyErr_SetString(PyExc_OverflowError,
+                    "cannot convert float infinity to integer");
+    return false;
+  }
+  if (due >= kHorizonSeconds) {
+    *deadline = kHorizonSeconds;
+    return true;
+  }
+  double ms = std::trunc(due) * 1000.0;
+  double bucket_ms = bucket_seconds * 1000.0;
+  double remainder = std::fmod(ms, bucket_ms);
+  if (remainder < 0) remainder += bucket_ms;  // Python's % takes the
+                                              // divisor's sign
+  *deadline = (ms - std::trunc(remainder)) / 1000.0;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -275,31 +269,40 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   }
   double delay = PyFloat_AsDouble(args[0]);
   if (delay == -1.0 && PyErr_Occurred()) return nullptr;
-  // What upstream's int(now + delay) raises.
-  if (std::isnan(delay)) {
-    PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
-    return nullptr;
-  }
-  if (std::isinf(delay)) {
-    PyErr_SetString(PyExc_OverflowError,
-                    "cannot convert float infinity to integer");
-    return nullptr;
-  }
-  // Upstream takes a negative delay as "due now".
-  if (delay < 0) delay = 0;
-  Core* core = CoreFor(t);
+  std::shared_ptr<Core> core = CoreFor(t);
   if (core == nullptr) return nullptr;
+  double now;
+  try {
+    now = core->loop->seconds();
+  } catch (...) {
+    SetErrorFromCurrentException();
+    return nullptr;
+  }
+  double deadline;
+  if (t->never_early) {
+    if (std::isnan(delay) || std::isinf(delay)) {
+      PyErr_Format(PyExc_ValueError,
+                   "call_later: delay must be a finite number, got %R",
+                   args[0]);
+      return nullptr;
+    }
+    // A negative delay is "due now", as upstream takes it.
+    deadline = std::min(now + std::max(delay, 0.0), kHorizonSeconds);
+  } else if (!UpstreamDeadline(now, delay, t->bucket_seconds, &deadline)) {
+    return nullptr;
+  }
 
   bool has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
-  ArgBlock* block = nullptr;
-  if (nargs > 2 || has_kw) {
-    block = NewArgBlock(args + 2, nargs - 2, has_kw ? kwnames : nullptr);
-    if (block == nullptr) return nullptr;
-  }
+  CallRecord* record = core->loop->NewCallRecord(
+      args[1], args + 2, nargs - 2, has_kw ? kwnames : nullptr);
+  if (record == nullptr) return nullptr;
   txaio::BatchedCall call;
   try {
-    call = core->timer.call_later(absl::Seconds(delay),
-                                  PyCall(Py_NewRef(args[1]), block));
+    call = core->timer.schedule_at(
+        deadline >= kHorizonSeconds
+            ? absl::Nanoseconds(txaio::internal::kMaxBatchedDeadlineNs)
+            : absl::Seconds(deadline),
+        PyCall(record));
   } catch (...) {
     // The PyCall released its references as it was destroyed.
     SetErrorFromCurrentException();
@@ -318,6 +321,7 @@ int TimerTraverse(PyObject* op, visitproc visit, void* arg) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   Py_VISIT(t->config);
   Py_VISIT(t->default_loop);
+  if (t->core != nullptr) Py_VISIT(t->core->runner.get());
   return 0;
 }
 
@@ -325,6 +329,7 @@ int TimerClear(PyObject* op) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   Py_CLEAR(t->config);
   Py_CLEAR(t->default_loop);
+  t->core.reset();
   return 0;
 }
 
@@ -332,7 +337,7 @@ void TimerDealloc(PyObject* op) {
   auto* t = reinterpret_cast<BatchedTimer*>(op);
   PyObject_GC_UnTrack(op);
   TimerClear(op);
-  delete t->core;
+  t->core.~shared_ptr<Core>();
   Py_TYPE(op)->tp_free(op);
 }
 
@@ -340,23 +345,23 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   double bucket_seconds;
   Py_ssize_t chunk_size;
   PyObject *config, *default_loop;
-  int twisted;
+  int twisted, never_early = 0;
   static const char* kwlist[] = {"bucket_seconds", "chunk_size", "config",
-                                 "default_loop", "twisted", nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "dnOOp:BatchedTimer",
+                                 "default_loop",   "twisted",    "never_early",
+                                 nullptr};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "dnOOp|p:BatchedTimer",
                                    const_cast<char**>(kwlist),
                                    &bucket_seconds, &chunk_size, &config,
-                                   &default_loop, &twisted)) {
+                                   &default_loop, &twisted, &never_early)) {
     return nullptr;
   }
-  // Upstream's message; the core also needs a finite bucket of >= 1 ns.
+  // Upstream's message.
   if (!(bucket_seconds > 0.0)) {
     PyErr_SetString(PyExc_ValueError, "bucket_milliseconds must be > 0.0");
     return nullptr;
   }
-  if (bucket_seconds < 1e-9 || std::isinf(bucket_seconds)) {
-    PyErr_SetString(PyExc_ValueError,
-                    "bucket_seconds must be finite and at least 1 ns");
+  if (std::isinf(bucket_seconds)) {
+    PyErr_SetString(PyExc_ValueError, "bucket_seconds must be finite");
     return nullptr;
   }
   if (chunk_size <= 0) {
@@ -370,17 +375,18 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   t->config = Py_NewRef(config);
   t->default_loop = Py_NewRef(default_loop);
   t->twisted = twisted;
-  t->core = nullptr;
+  t->never_early = never_early;
+  new (&t->core) std::shared_ptr<Core>();
   return reinterpret_cast<PyObject*>(t);
 }
 
 PyObject* TimerPending(PyObject* op, PyObject*) {
-  Core* core = reinterpret_cast<BatchedTimer*>(op)->core;
+  const std::shared_ptr<Core>& core = reinterpret_cast<BatchedTimer*>(op)->core;
   return PyLong_FromSize_t(core ? core->timer.pending() : 0);
 }
 
 PyObject* TimerBuckets(PyObject* op, PyObject*) {
-  Core* core = reinterpret_cast<BatchedTimer*>(op)->core;
+  const std::shared_ptr<Core>& core = reinterpret_cast<BatchedTimer*>(op)->core;
   return PyLong_FromSize_t(core ? core->timer.loop_timers() : 0);
 }
 
@@ -397,30 +403,35 @@ PyMethodDef kTimerMethods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
+PyTypeObject BatchedCallType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.BatchedCall",
+    .tp_basicsize = sizeof(BatchedCallObject),
+    .tp_dealloc = BatchedCallDealloc,
+    // No Py_TPFLAGS_HAVE_GC: it holds no Python references.
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One call scheduled through a batched timer.",
+    .tp_methods = kBatchedCallMethods,
+};
+
+PyTypeObject BatchedTimerType = {
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
+    .tp_name = "txaio._txaio_core.BatchedTimer",
+    .tp_basicsize = sizeof(BatchedTimer),
+    .tp_dealloc = TimerDealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
+              "twisted, never_early=False): txaio's IBatchedTimer on "
+              "txaio-cpp's core BatchedTimer.",
+    .tp_traverse = TimerTraverse,
+    .tp_clear = TimerClear,
+    .tp_methods = kTimerMethods,
+    .tp_new = TimerNew,
+};
+
 }  // namespace
 
 bool AddBatchedTimerTypes(PyObject* module) {
-  BatchedCallType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-  BatchedCallType.tp_name = "txaio._txaio_core.BatchedCall";
-  BatchedCallType.tp_basicsize = sizeof(BatchedCallObject);
-  BatchedCallType.tp_dealloc = BatchedCallDealloc;
-  // No Py_TPFLAGS_HAVE_GC: it holds no Python references.
-  BatchedCallType.tp_flags = Py_TPFLAGS_DEFAULT;
-  BatchedCallType.tp_doc = "One call scheduled through a batched timer.";
-  BatchedCallType.tp_methods = kBatchedCallMethods;
-
-  BatchedTimerType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-  BatchedTimerType.tp_name = "txaio._txaio_core.BatchedTimer";
-  BatchedTimerType.tp_basicsize = sizeof(BatchedTimer);
-  BatchedTimerType.tp_dealloc = TimerDealloc;
-  BatchedTimerType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC;
-  BatchedTimerType.tp_doc =
-      "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
-      "twisted): txaio's IBatchedTimer on txaio-cpp's core BatchedTimer.";
-  BatchedTimerType.tp_traverse = TimerTraverse;
-  BatchedTimerType.tp_clear = TimerClear;
-  BatchedTimerType.tp_methods = kTimerMethods;
-  BatchedTimerType.tp_new = TimerNew;
   if (PyType_Ready(&BatchedCallType) < 0 ||
       PyType_Ready(&BatchedTimerType) < 0) {
     return false;

@@ -10,6 +10,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <initializer_list>
+
 namespace txaio_py {
 
 // Interned attribute names, created once by InitStrings().
@@ -93,13 +95,45 @@ bool AddBatchedTimerTypes(PyObject* module);
 bool AddLogTypes(PyObject* module);
 bool AddTxTypes(PyObject* module);
 
-// tp_dealloc for a GC-tracked object made with PyObject_GC_New whose
-// references `clear` (its tp_clear) releases.
-template <inquiry clear>
-void GcDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  clear(op);
-  PyObject_GC_Del(op);
+// The GC slots of an object type T whose Python references are exactly the
+// members listed (each a strong reference or null): the one definition of
+// traverse, clear and dealloc every GC-tracked type here uses, e.g.
+//   using Gc = GcSlots<Gather, &Gather::outer, &Gather::children>;
+//   .tp_dealloc = Gc::Dealloc, .tp_traverse = Gc::Traverse, .tp_clear = Gc::Clear
+// Dealloc frees through tp_free, so it also serves a base type whose Python
+// subclasses are freed their own way.
+inline void ClearRef(PyObject*& ref) { Py_CLEAR(ref); }
+
+template <typename T, PyObject* T::*... kMembers>
+struct GcSlots {
+  static int Traverse(PyObject* op, visitproc visit, void* arg) {
+    T* self = reinterpret_cast<T*>(op);
+    for (PyObject* ref : {(self->*kMembers)...}) Py_VISIT(ref);
+    return 0;
+  }
+  static int Clear(PyObject* op) {
+    T* self = reinterpret_cast<T*>(op);
+    (ClearRef(self->*kMembers), ...);
+    return 0;
+  }
+  static void Dealloc(PyObject* op) {
+    PyObject_GC_UnTrack(op);
+    Clear(op);
+    Py_TYPE(op)->tp_free(op);
+  }
+};
+
+// Takes (and clears) the error being raised, normalised, with its traceback
+// attached to the instance: the one place the extension turns a raised
+// error into an exception object. A new reference; an error must be set.
+inline PyObject* FetchError() {
+  PyObject *type, *value, *traceback;
+  PyErr_Fetch(&type, &value, &traceback);
+  PyErr_NormalizeException(&type, &value, &traceback);
+  if (traceback != nullptr) PyException_SetTraceback(value, traceback);
+  Py_XDECREF(type);
+  Py_XDECREF(traceback);
+  return value;
 }
 
 // Calls obj.<name>() through the method cache (no bound method object).

@@ -361,36 +361,21 @@ PyObject* StdlibEmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return reinterpret_cast<PyObject*>(self);
 }
 
-int StdlibEmitterTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<StdlibEmitter*>(op);
-  Py_VISIT(self->logger);
-  Py_VISIT(self->method);
-  Py_VISIT(self->categories);
-  return 0;
-}
-
-int StdlibEmitterClear(PyObject* op) {
-  auto* self = reinterpret_cast<StdlibEmitter*>(op);
-  Py_CLEAR(self->logger);
-  Py_CLEAR(self->level_name);
-  Py_CLEAR(self->method);
-  Py_CLEAR(self->categories);
-  return 0;
-}
+using StdlibEmitterGc = GcSlots<StdlibEmitter, &StdlibEmitter::logger, &StdlibEmitter::level_name, &StdlibEmitter::method, &StdlibEmitter::categories>;
 
 PyTypeObject StdlibEmitterType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.StdlibEmitter",
     .tp_basicsize = sizeof(StdlibEmitter),
-    .tp_dealloc = GcDealloc<StdlibEmitterClear>,
+    .tp_dealloc = StdlibEmitterGc::Dealloc,
     .tp_vectorcall_offset = offsetof(StdlibEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
                 Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "StdlibEmitter(logger, level, levelno, categories): one "
               "enabled log level of a txaio logger over stdlib logging.",
-    .tp_traverse = StdlibEmitterTraverse,
-    .tp_clear = StdlibEmitterClear,
+    .tp_traverse = StdlibEmitterGc::Traverse,
+    .tp_clear = StdlibEmitterGc::Clear,
     .tp_new = StdlibEmitterNew,
 };
 
@@ -559,27 +544,13 @@ PyObject* TwistedEmitterNew(PyTypeObject* type, PyObject* args,
   return reinterpret_cast<PyObject*>(self);
 }
 
-int TwistedEmitterTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<TwistedEmitter*>(op);
-  Py_VISIT(self->logger);
-  Py_VISIT(self->level);
-  Py_VISIT(self->categories);
-  return 0;
-}
-
-int TwistedEmitterClear(PyObject* op) {
-  auto* self = reinterpret_cast<TwistedEmitter*>(op);
-  Py_CLEAR(self->logger);
-  Py_CLEAR(self->level);
-  Py_CLEAR(self->categories);
-  return 0;
-}
+using TwistedEmitterGc = GcSlots<TwistedEmitter, &TwistedEmitter::logger, &TwistedEmitter::level, &TwistedEmitter::categories>;
 
 PyTypeObject TwistedEmitterType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.TwistedEmitter",
     .tp_basicsize = sizeof(TwistedEmitter),
-    .tp_dealloc = GcDealloc<TwistedEmitterClear>,
+    .tp_dealloc = TwistedEmitterGc::Dealloc,
     .tp_vectorcall_offset = offsetof(TwistedEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
@@ -587,8 +558,8 @@ PyTypeObject TwistedEmitterType = {
     .tp_doc = "TwistedEmitter(logger, level, level_index, categories, "
               "trace): one enabled log level of a txaio logger over a "
               "twisted.logger.Logger.",
-    .tp_traverse = TwistedEmitterTraverse,
-    .tp_clear = TwistedEmitterClear,
+    .tp_traverse = TwistedEmitterGc::Traverse,
+    .tp_clear = TwistedEmitterGc::Clear,
     .tp_new = TwistedEmitterNew,
 };
 

@@ -16,10 +16,18 @@
 // thread, acquires the GIL itself.
 //
 // Lifetime: a PyLoop stays alive while a framework call it armed is
-// pending (the runner the framework holds owns a reference), so core work
-// scheduled on it (batched calls, timers) runs even if every other owner
-// has let go; closing the Python loop drops those calls and with them the
-// PyLoop.
+// pending (its runner, which the framework holds, owns a reference), so core
+// work scheduled on it (batched calls, timers) runs even if every other
+// owner has let go; closing the Python loop drops those calls and with them
+// the PyLoop.
+//
+// GC: the Python objects a PyLoop holds (the loop, the callables and
+// arguments of pending batched calls, errors waiting to be raised) are
+// visited by its runner, its one Python object, which every Python owner
+// (the framework's pending call, a batched timer) refers to. So a cycle
+// through a pending call (an object whose method is scheduled and which
+// holds the timer) is collected once the loop is closed or dropped, as
+// upstream's all-Python one is.
 #ifndef TXAIO_BINDINGS_PYTHON_NATIVE_PY_LOOP_H_
 #define TXAIO_BINDINGS_PYTHON_NATIVE_PY_LOOP_H_
 
@@ -61,7 +69,55 @@ class PythonError : public std::exception {
   PyObject* value_;  // owned
 };
 
-class PyLoop : public txaio::LoopBase,
+// The Python references of one batched call (see batched_timer.cc): the
+// callable, then a scratch slot (for PY_VECTORCALL_ARGUMENTS_OFFSET), the
+// positional arguments and the keyword values. Linked into its PyLoop's
+// list while alive, so that the runner can visit and clear them.
+struct CallRecord {
+  CallRecord* prev;
+  CallRecord* next;
+  PyObject* func;     // null once cleared by the GC: the call does nothing
+  Py_ssize_t nargs;   // positional
+  PyObject* kwnames;  // the caller's keyword names tuple, or null
+  PyObject* items[1];  // scratch, then nargs + len(kwnames) references
+
+  Py_ssize_t total() const {
+    return nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+  }
+  // Drops the references (the record stays linked).
+  void Clear();
+};
+
+// The list of a PyLoop's live CallRecords. A base declared before LoopBase,
+// so it outlives the tasks LoopBase destroys; records still alive after it
+// (their timer state outlived the loop, held by handles) are unlinked so
+// that freeing them later touches only themselves.
+class CallRecordList {
+ public:
+  CallRecordList() { head_.prev = head_.next = &head_; }
+  CallRecordList(const CallRecordList&) = delete;
+  CallRecordList& operator=(const CallRecordList&) = delete;
+  ~CallRecordList();
+
+  void Link(CallRecord* record);
+  static void Unlink(CallRecord* record);
+  // Visits / clears every record's references.
+  int Traverse(visitproc visit, void* arg);
+  void ClearAll();
+
+ private:
+  CallRecord head_{};
+};
+
+// Sets the C++ exception being handled as the Python error: a PythonError
+// as itself, std::invalid_argument as ValueError, std::bad_alloc as
+// MemoryError, anything else as RuntimeError. The one C++-to-Python
+// translation of the extension's CPython-API parts (pybind11 translates for
+// its own bindings). Call only inside a catch block.
+void SetErrorFromCurrentException();
+
+class PyLoop : private CallRecordList,
+               public txaio::LoopBase,
                public std::enable_shared_from_this<PyLoop> {
  public:
   // `loop` is an asyncio event loop, or (twisted) a reactor or a
@@ -73,12 +129,28 @@ class PyLoop : public txaio::LoopBase,
     return twisted_ ? "twisted" : "asyncio";
   }
 
-  // loop.time() / reactor.seconds(). A Python error raised there is thrown
-  // as PythonError.
+  // loop.time() / reactor.seconds(). A Python error raised there, or a
+  // clock that is not a finite number (ValueError), is thrown as
+  // PythonError.
   absl::Duration now() const override;
+  // The same, in seconds as the loop gave them.
+  double seconds() const;
 
   // The Python loop (borrowed).
   PyObject* py_loop() const { return loop_; }
+
+  // The runner (this loop's Python object, see above), made if there is
+  // none; a new reference, or null with a Python error set. The PyLoop must
+  // be owned by a shared_ptr.
+  PyObject* runner();
+
+  // A new call record for `func` and the vectorcall arguments (nargs
+  // positional, then the kwnames values), linked into this loop's list;
+  // null with a Python error set.
+  CallRecord* NewCallRecord(PyObject* func, PyObject* const* args,
+                            Py_ssize_t nargs, PyObject* kwnames);
+  // Unlinks the record, releases its references and frees it.
+  static void FreeCallRecord(CallRecord* record);
   bool twisted() const { return twisted_; }
 
   // Has the runner that is running this loop raise `error` (an exception
@@ -110,7 +182,10 @@ class PyLoop : public txaio::LoopBase,
   // Cancels the call wake_at() armed, if it has not run.
   void drop_armed_call();
 
+  friend struct RunnerAccess;
+
   PyObject* loop_;      // owned
+  PyObject* runner_ = nullptr;  // not owned: it owns this loop
   bool twisted_;
   bool threadsafe_;     // whether the loop can be woken from other threads
   PyObject* timer_ = nullptr;  // weakref to the call armed by wake_at()

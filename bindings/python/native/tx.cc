@@ -10,7 +10,9 @@
 // not fired (what addCallbacks does then), and firing one (what callback()
 // does before it calls Twisted's _runCallbacks(), which runs the callbacks).
 // Anything else (debug Deferreds, subclasses, fired ones, create_future with
-// arguments) goes through Twisted's own methods or the Python subclass.
+// arguments) goes through Twisted's own methods or the Python subclass, and
+// so does everything when txaio.tx found at import that writing the fields
+// does not give what Twisted's methods give (or TXAIO_CPP_PUBLIC_API is set).
 #include "bindings/python/native/api_base.h"
 #include "bindings/python/native/common.h"
 
@@ -27,6 +29,10 @@ PyObject* g_coroutines = nullptr;         // what asyncio.iscoroutine accepts
 PyObject* g_failthru = nullptr;           // addCallbacks' default errback
 PyObject* g_no_kwargs = nullptr;          // addCallbacks' default keywords
 PyObject* g_empty_tuple = nullptr;
+// Whether Deferreds may be built, extended and fired by writing their
+// fields (txaio.tx checks at import that this gives what Twisted's own
+// methods give); false: Twisted's public methods do it all.
+bool g_private = false;
 
 bool CheckSetup() {
   if (g_deferred_type != nullptr) return true;
@@ -51,7 +57,7 @@ int DeferredDebug() {
 // without running it. When `fired`, also what callback(result) leaves on a
 // Deferred with no callbacks: called, result and a cleared _chainedTo.
 PyObject* NewDeferred(PyObject* canceller, PyObject* result, bool fired) {
-  int debug = DeferredDebug();
+  int debug = g_private ? DeferredDebug() : 1;
   if (debug < 0) return nullptr;
   if (debug) {
     if (fired) return PyObject_CallOneArg(g_succeed, result);
@@ -87,18 +93,13 @@ PyObject* Succeed(PyObject* result) {
 // BaseException:` block would build it: the error is made the handled
 // exception while Failure() reads it, then the previous one is restored.
 PyObject* FailFromError() {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb != nullptr) PyException_SetTraceback(value, tb);
+  PyObject* value = FetchError();
   PyObject* previous = PyErr_GetHandledException();
   PyErr_SetHandledException(value);
   PyObject* failure = PyObject_CallNoArgs(g_failure_type);
   PyErr_SetHandledException(previous);
   Py_XDECREF(previous);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  Py_DECREF(value);
   if (failure == nullptr) return nullptr;
   PyObject* d = PyObject_CallOneArg(g_fail, failure);
   Py_DECREF(failure);
@@ -139,7 +140,7 @@ PyObject* TxCreateFutureSuccess(PyObject*, PyObject* const* args,
 // (callback() itself then raises or records what it must), -1 on error.
 int StartRunCallbacks(PyObject* future, PyObject* result) {
   if (!CheckSetup()) return -1;
-  if (Py_TYPE(future) != g_deferred_type ||
+  if (!g_private || Py_TYPE(future) != g_deferred_type ||
       PyObject_TypeCheck(result, g_deferred_type)) {
     return 0;
   }
@@ -194,7 +195,8 @@ PyObject* TxIsCalled(PyObject*, PyObject* const* args, size_t nargsf,
 // the pair addCallbacks would append, appended. 1 if done, 0 if the
 // Deferred is not one this applies to, -1 on error.
 int AppendCallbacks(PyObject* future, PyObject* callback, PyObject* errback) {
-  if (Py_TYPE(future) != g_deferred_type || !PyCallable_Check(callback) ||
+  if (!g_private || Py_TYPE(future) != g_deferred_type ||
+      !PyCallable_Check(callback) ||
       (errback != Py_None && !PyCallable_Check(errback))) {
     return 0;
   }
@@ -310,13 +312,17 @@ PyTypeObject TxApiType = {
 };
 
 PyObject* TxSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 8 || !PyType_Check(args[0])) {
-    PyErr_SetString(PyExc_TypeError,
-                    "tx_setup(Deferred, Failure, succeed, fail, "
-                    "ensureDeferred, coroutine types, _failthru, "
-                    "_NONE_KWARGS)");
+  int private_fields = nargs == 9 ? PyObject_IsTrue(args[8]) : -1;
+  if (private_fields < 0 || !PyType_Check(args[0])) {
+    if (!PyErr_Occurred()) {
+      PyErr_SetString(PyExc_TypeError,
+                      "tx_setup(Deferred, Failure, succeed, fail, "
+                      "ensureDeferred, coroutine types, _failthru, "
+                      "_NONE_KWARGS, private)");
+    }
     return nullptr;
   }
+  g_private = private_fields;
   if (g_empty_tuple == nullptr) {
     g_empty_tuple = PyTuple_New(0);
     if (g_empty_tuple == nullptr) return nullptr;
@@ -336,7 +342,8 @@ PyObject* TxSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 PyMethodDef kTxFunctions[] = {
     {"tx_setup", reinterpret_cast<PyCFunction>(TxSetup), METH_FASTCALL,
      "tx_setup(Deferred, Failure, succeed, fail, ensureDeferred, coroutine "
-     "types, _failthru, _NONE_KWARGS): called once by txaio.tx."},
+     "types, _failthru, _NONE_KWARGS, private): called by txaio.tx; private "
+     "allows writing Deferreds' fields."},
     {nullptr, nullptr, 0, nullptr},
 };
 

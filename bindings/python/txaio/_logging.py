@@ -19,7 +19,9 @@ from txaio.interfaces import ILogger, log_levels
 # Every logger made so far, to re-level and re-bind them later.
 _loggers = weakref.WeakSet()
 _log_level = 'info'  # the global level; start_logging/set_global_log_level
-_started_logging = False
+# The frameworks whose start_logging() has run: as upstream, each framework
+# starts its logging once (one may start after the other did).
+_started_logging = set()
 _categories = {}  # log_category -> format string (add_log_categories)
 _framework = None  # the selected module (txaio.aio / txaio.tx), or None
 
@@ -33,9 +35,12 @@ _STDLIB_LEVELS = {
 _no_op = _core.no_op
 
 
-def _check_level(level):
+def _check_level(level, error=RuntimeError):
+    # RuntimeError is what upstream's start_logging raises, ValueError what
+    # its set_global_log_level does (from list.index): the types stay
+    # upstream's, the message names the level and the valid ones.
     if level not in log_levels:
-        raise RuntimeError(
+        raise error(
             "Invalid log level '{0}'; valid are: {1}".format(
                 level, ', '.join(log_levels)))
 
@@ -124,7 +129,7 @@ def make_logger(level=None, logger=None, observer=None):
 def set_global_log_level(level):
     """Sets the level of every logger whose level was not pinned."""
     global _log_level
-    log_levels.index(level)  # ValueError for an unknown level, as txaio
+    _check_level(level, ValueError)
     for logger in list(_loggers):
         if not logger._log_level_set_explicitly:
             logger._set_log_level(level)
@@ -135,14 +140,14 @@ def get_global_log_level():
     return _log_level
 
 
-def begin_logging(level):
-    """start_logging's shared part: returns False if logging had started
-    already, else records `level` and applies it to every logger."""
-    global _started_logging
+def begin_logging(level, framework):
+    """start_logging's shared part: returns False if `framework` ('asyncio'
+    or 'twisted') had started logging already, else records `level` and
+    applies it to every logger."""
     _check_level(level)
-    if _started_logging:
+    if framework in _started_logging:
         return False
-    _started_logging = True
+    _started_logging.add(framework)
     set_global_log_level(level)
     return True
 

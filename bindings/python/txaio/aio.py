@@ -19,6 +19,7 @@ from time import time_ns, perf_counter_ns  # noqa: F401
 
 from txaio import _Config
 from txaio import _logging
+from txaio import _private
 from txaio import _txaio_core as _core
 from txaio._iotype import guess_stream_needs_encoding
 from txaio._logging import (  # noqa: F401
@@ -62,10 +63,15 @@ class FailedFuture(IFailedFuture):
         return str(self.value)
 
 
+# Whether the native gather and create_future may use asyncio's private
+# parts (see txaio._private); else they call asyncio's public API.
+private_internals = _private.asyncio_shape_ok()
 _core.aio_setup(FailedFuture, asyncio.CancelledError, asyncio.Future,
-                asyncio.gather, asyncio.tasks._GatheringFuture,
-                asyncio.coroutines._COROUTINE_TYPES,
-                asyncio.BaseEventLoop.create_future, asyncio)
+                asyncio.gather,
+                getattr(asyncio.tasks, '_GatheringFuture', None),
+                _private.coroutine_types(),
+                asyncio.BaseEventLoop.create_future, asyncio,
+                private_internals)
 
 
 class _TxaioFileHandler(logging.Handler):
@@ -103,7 +109,7 @@ def _make_sink(logger):
 def start_logging(out=_stdout, level='info'):
     """Starts logging to the file object `out` (stdout by default) at
     `level`; later calls do nothing."""
-    if not _logging.begin_logging(level):
+    if not _logging.begin_logging(level, 'asyncio'):
         return
     handler = _TxaioFileHandler(out)
     logging.getLogger().addHandler(handler)
@@ -111,7 +117,8 @@ def start_logging(out=_stdout, level='info'):
     logging.getLogger().setLevel(_logging._STDLIB_LEVELS.get(level, 60))
     # Records that reach only this handler are written without building a
     # LogRecord (see StdlibEmitter); anything else goes through logging.
-    _core.set_direct_handler(handler, out, handler._encode, os.linesep)
+    if _private.logging_shape_ok():
+        _core.set_direct_handler(handler, out, handler._encode, os.linesep)
 
 
 _unspecified = object()
@@ -177,17 +184,27 @@ class _AsyncioApi(_core.AioApi):
         return isinstance(obj, Future) or iscoroutine(obj)
 
     def call_later(self, delay, fun, *args, **kwargs):
+        # Upstream wraps fun in functools.partial, which raises this;
+        # asyncio itself checks only in debug mode.
+        if not callable(fun):
+            raise TypeError('the first argument must be callable')
         loop = self._config.loop or get_event_loop()
         if kwargs:
             # asyncio's call_later takes no keyword arguments.
             return loop.call_later(delay, partial(fun, *args, **kwargs))
         return loop.call_later(delay, fun, *args)
 
-    def make_batched_timer(self, bucket_seconds, chunk_size=100):
+    def make_batched_timer(self, bucket_seconds, chunk_size=100, *,
+                           never_early=False):
         """An IBatchedTimer whose calls are quantized into buckets of
-        `bucket_seconds` and run `chunk_size` at a time."""
+        `bucket_seconds` and run `chunk_size` at a time.
+
+        Deadlines are quantized as upstream txaio does (whole seconds,
+        floored to a bucket: a call may run up to a bucket early); with
+        never_early, rounded up to the next bucket boundary instead, so no
+        call runs before its delay (txaio-cpp's core rule)."""
         return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
-                                  get_event_loop, False)
+                                  get_event_loop, False, never_early)
 
     def reject(self, future, error=None):
         if error is None:

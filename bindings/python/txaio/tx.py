@@ -8,12 +8,10 @@ reactor call) running on the reactor.
 import io
 import os
 import sys
-from asyncio.coroutines import _COROUTINE_TYPES
 from functools import partial
 from time import time_ns, perf_counter_ns  # noqa: F401
 
-from twisted.internet.defer import (
-    _NONE_KWARGS, Deferred, _failthru, ensureDeferred, fail, succeed)
+from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
 from twisted.logger import (
     ILogObserver, LogLevel, Logger as _Logger, formatEvent, formatTime,
     globalLogBeginner, globalLogPublisher)
@@ -22,6 +20,7 @@ from zope.interface import provider
 
 from txaio import _Config
 from txaio import _logging
+from txaio import _private
 from txaio import _txaio_core as _core
 from txaio._iotype import guess_stream_needs_encoding
 from txaio._logging import (  # noqa: F401
@@ -107,6 +106,10 @@ class _LogObserver(object):
     """Writes events at or above txaio's global level to a file, one line
     each."""
 
+    # txaio level name -> Twisted LogLevel; upstream's public-looking class
+    # attribute, which its tests and callers building events use.
+    to_tx = dict(_TX_LEVELS, trace=LogLevel.debug)
+
     def __init__(self, out):
         self._file = out
         self._encode = guess_stream_needs_encoding(out)
@@ -141,12 +144,12 @@ def start_logging(out=_stdout, level='info'):
     """Starts Twisted logging to the file object `out` (stdout by default)
     at `level`; later calls do nothing."""
     global _observer
-    if not _logging.begin_logging(level):
+    if not _logging.begin_logging(level, 'twisted'):
         return
     if out:
         _observer = _LogObserver(out)
     globalLogBeginner.beginLoggingTo([_observer] if _observer else [])
-    if _observer:
+    if _observer and private_internals:
         # Events that only this observer would see are written by the
         # loggers' native emitters (see TwistedEmitter).
         _core.set_twisted_observer(_observer, globalLogPublisher, out,
@@ -155,8 +158,45 @@ def start_logging(out=_stdout, level='info'):
 
 _unspecified = object()
 
-_core.tx_setup(Deferred, Failure, succeed, fail, ensureDeferred,
-               _COROUTINE_TYPES, _failthru, _NONE_KWARGS)
+def _setup(private):
+    from twisted.internet import defer
+    _core.tx_setup(Deferred, Failure, succeed, fail, ensureDeferred,
+                   _private.coroutine_types(),
+                   getattr(defer, '_failthru', None),
+                   getattr(defer, '_NONE_KWARGS', None), private)
+
+
+def _deferred_fields_match(api):
+    """Whether TxApi, writing Deferreds' fields itself (tx.cc), leaves every
+    Deferred as Twisted's own methods do, on each path it takes; and
+    whether the other private names used are there. Run once at import."""
+    from twisted.internet import defer
+
+    def cb(result):
+        return result + 1
+    try:
+        if (not hasattr(defer, '_failthru') or
+                not hasattr(defer, '_NONE_KWARGS') or
+                not isinstance(getattr(globalLogPublisher, '_observers', None),
+                               list)):
+            return False
+        ours, theirs = api.create_future(), Deferred()
+        if vars(ours) != vars(theirs):
+            return False
+        if vars(api.create_future_success(1)) != vars(succeed(1)):
+            return False
+        api.add_callbacks(ours, cb, None)
+        theirs.addCallbacks(cb)
+        if vars(ours) != vars(theirs):
+            return False
+        api.resolve(ours, 1)
+        theirs.callback(1)
+        d = Deferred()
+        probe = (d.called, d.paused, d._chainedTo, d._debugInfo, d.callbacks)
+        return (vars(ours) == vars(theirs) and ours.result == 2 and
+                probe == (False, 0, None, None, []))
+    except Exception:
+        return False
 
 
 class _TxApi(_core.TxApi):
@@ -205,11 +245,17 @@ class _TxApi(_core.TxApi):
     def call_later(self, delay, fun, *args, **kwargs):
         return self._get_loop().callLater(delay, fun, *args, **kwargs)
 
-    def make_batched_timer(self, bucket_seconds, chunk_size=100):
+    def make_batched_timer(self, bucket_seconds, chunk_size=100, *,
+                           never_early=False):
         """An IBatchedTimer whose calls are quantized into buckets of
-        `bucket_seconds` and run `chunk_size` at a time."""
+        `bucket_seconds` and run `chunk_size` at a time.
+
+        Deadlines are quantized as upstream txaio does (whole seconds,
+        floored to a bucket: a call may run up to a bucket early); with
+        never_early, rounded up to the next bucket boundary instead, so no
+        call runs before its delay (txaio-cpp's core rule)."""
         return _core.BatchedTimer(bucket_seconds, chunk_size, self._config,
-                                  _default_reactor, True)
+                                  _default_reactor, True, never_early)
 
     def reject(self, future, error=None):
         if error is None:
@@ -305,8 +351,8 @@ def _gather(futures, consume):
     results = g.results
     pending = []
     for index, d in enumerate(children):
-        if (d.called and not d.callbacks and not d.paused and
-                d._chainedTo is None):
+        if (private_internals and d.called and not d.callbacks and
+                not d.paused and d._chainedTo is None):
             result = d.result
             if isinstance(result, Failure):
                 if consume:
@@ -330,6 +376,14 @@ def _default_reactor():
     config.loop = reactor
     return reactor
 
+
+# Whether the native TxApi and _gather may use Deferreds' private fields
+# (see txaio._private); else Twisted's public methods do everything.
+private_internals = False
+if not _private.FORCED_PUBLIC:
+    _setup(True)
+    private_internals = _deferred_fields_match(_TxApi(_Config()))
+_setup(private_internals)
 
 _default_api = _TxApi(config)
 

@@ -38,7 +38,7 @@ def _child(framework, quick, only):
     import gc
     import random
     import txaio
-    results = {'file': txaio.__file__}
+    results = {'file': txaio.__file__, 'version': txaio.__version__}
     repeat = 3 if quick else 7
     scale = 0.2 if quick else 1.0
 
@@ -88,6 +88,28 @@ def _child(framework, quick, only):
             if framework == 'asyncio':
                 loop.run_until_complete(g)
     bench('gather_1000_pending', gather_pending, n(20))
+
+    if framework == 'asyncio':
+        # The floor for gather_1000_pending, measured in the same process:
+        # bare asyncio, 1000 futures made, one done-callback each, resolved,
+        # and the loop run until every callback ran (what any gather does
+        # at least). The same code for both packages.
+        def gather_floor(k):
+            for _ in range(k):
+                fs = [loop.create_future() for _ in range(1000)]
+                last = loop.create_future()
+                left = [1000]
+
+                def done(f):
+                    left[0] -= 1
+                    if not left[0]:
+                        last.set_result(None)
+                for f in fs:
+                    f.add_done_callback(done)
+                for i, f in enumerate(fs):
+                    f.set_result(i)
+                loop.run_until_complete(last)
+        bench('gather_1000_pending_floor', gather_floor, n(20))
 
     # batched timer: cancel one call with 10k pending (random order).
     def noop():
@@ -238,11 +260,14 @@ def _child(framework, quick, only):
     return results
 
 
-def _run_child(impl, framework, ours_dir, quick, only):
+def _run_child(impl, framework, ours_dir, quick, only,
+               upstream_dir=UPSTREAM_DIR):
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)
     if impl == 'ours':
         env['PYTHONPATH'] = os.path.abspath(ours_dir)
+    elif upstream_dir != UPSTREAM_DIR:
+        env['PYTHONPATH'] = os.path.abspath(upstream_dir)
     cmd = [sys.executable, os.path.abspath(__file__), '--child', framework]
     if quick:
         cmd.append('--quick')
@@ -251,7 +276,7 @@ def _run_child(impl, framework, ours_dir, quick, only):
     out = subprocess.run(cmd, env=env, check=True, capture_output=True,
                          text=True).stdout
     res = json.loads(out.strip().splitlines()[-1])
-    want = os.path.abspath(ours_dir) if impl == 'ours' else UPSTREAM_DIR
+    want = os.path.abspath(ours_dir if impl == 'ours' else upstream_dir)
     if not res['file'].startswith(want):
         raise SystemExit('{} run imported {}'.format(impl, res['file']))
     return res
@@ -266,6 +291,10 @@ def main():
     p.add_argument('--frameworks', default='asyncio,twisted')
     p.add_argument('--rounds', type=int, default=3,
                    help='alternating upstream/ours runs; best of them kept')
+    p.add_argument('--upstream', default=UPSTREAM_DIR,
+                   help='directory upstream txaio is imported from (default '
+                   "Debian's 21.2.1; run the driver with a venv's python to "
+                   "use its Twisted and txaio)")
     p.add_argument('--only', default='',
                    help='comma-separated benchmark names to run (all if empty)')
     args = p.parse_args()
@@ -286,19 +315,20 @@ def main():
         for _ in range(args.rounds):
             for impl, best in (('upstream', up), ('ours', ours)):
                 res = _run_child(impl, framework, args.ours, args.quick,
-                                 args.only)
+                                 args.only, args.upstream)
                 for name, value in res.items():
-                    if name == 'file' or name not in best:
+                    if name in ('file', 'version') or name not in best:
                         best[name] = value
                     else:
                         best[name] = min(best[name], value)
         report[framework] = {'upstream': up, 'ours': ours}
         print('\n## {} (us per operation; speed-up = upstream / ours)\n'
               .format(framework))
-        print('| benchmark | upstream txaio 21.2.1 | txaio-cpp | speed-up |')
+        print('| benchmark | upstream txaio {} | txaio-cpp | speed-up |'
+              .format(up['version']))
         print('|---|---:|---:|---:|')
         for name in up:
-            if name == 'file':
+            if name in ('file', 'version'):
                 continue
             print('| {} | {:.3f} | {:.3f} | {:.2f}x |'.format(
                 name, up[name], ours[name], up[name] / ours[name]))

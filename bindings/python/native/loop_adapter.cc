@@ -3,6 +3,8 @@
 // as native futures (asyncio Future / Twisted Deferred).
 #include <pybind11/pybind11.h>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -52,14 +54,16 @@ namespace {
 struct Runner {
   PyObject_HEAD
   std::shared_ptr<PyLoop> loop;
+  bool timer;  // armed by wake_at()
 };
 
 PyTypeObject RunnerType;
 
-PyObject* NewRunner(std::shared_ptr<PyLoop> loop) {
+PyObject* NewRunner(std::shared_ptr<PyLoop> loop, bool timer = false) {
   auto* runner = PyObject_New(Runner, &RunnerType);
   if (runner == nullptr) return nullptr;
   new (&runner->loop) std::shared_ptr<PyLoop>(std::move(loop));
+  runner->timer = timer;
   return reinterpret_cast<PyObject*>(runner);
 }
 
@@ -71,8 +75,9 @@ void RunnerDealloc(PyObject* op) {
 PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
   // Keeps the loop alive through the round even if the framework drops
   // this runner meanwhile.
-  std::shared_ptr<PyLoop> loop = reinterpret_cast<Runner*>(op)->loop;
-  if (!loop->run()) return nullptr;
+  auto* runner = reinterpret_cast<Runner*>(op);
+  std::shared_ptr<PyLoop> loop = runner->loop;
+  if (!loop->run(runner->timer)) return nullptr;
   Py_RETURN_NONE;
 }
 
@@ -126,11 +131,15 @@ void PyLoop::defer_raise(PyObject* error, bool first) {
   }
 }
 
-bool PyLoop::run() {
+bool PyLoop::run(bool timer) {
   RequireGil("txaio PyLoop runner called without the GIL");
   PyLoop* outer = std::exchange(running_loop, this);
   try {
-    run_once();
+    if (timer) {
+      on_wake_at_timer();
+    } else {
+      run_once();
+    }
   } catch (const PythonError& error) {
     // The loop's clock or timer failed mid-round: the framework sees it.
     running_loop = outer;
@@ -233,9 +242,26 @@ void PyLoop::cancel_wake_at() {
 void PyLoop::wake_at(absl::Duration deadline) {
   RequireGil("txaio PyLoop::wake_at() called without the GIL");
   drop_armed_call();
-  double delay = absl::ToDoubleSeconds(deadline - now());
+  // The framework adds the delay to its clock in floating point (a Clock:
+  // rightNow + delay; asyncio and the reactor read their clock again, later,
+  // so they only come out later). The delay is chosen so that this sum is
+  // the first double at or past the deadline: at time.time()'s magnitude a
+  // double steps by 238 ns, and a call due a hair before the deadline would
+  // find the timer not yet due and, re-armed, come due at the same instant
+  // again on a clock that does not move by itself.
+  absl::Duration current = now();
+  double seconds = absl::ToDoubleSeconds(current);
+  double target = absl::ToDoubleSeconds(deadline);
+  if (absl::Seconds(target) < deadline) {
+    target = std::nextafter(target, std::numeric_limits<double>::infinity());
+  }
+  double delay = deadline > current ? target - seconds : 0.0;
+  for (int i = 0; i < 4 && delay > 0 && seconds + delay < target; ++i) {
+    delay = std::nextafter(delay, std::numeric_limits<double>::infinity());
+  }
   PyObject* py_delay = PyFloat_FromDouble(delay > 0 ? delay : 0.0);
-  PyObject* runner = py_delay ? NewRunner(shared_from_this()) : nullptr;
+  PyObject* runner =
+      py_delay ? NewRunner(shared_from_this(), /*timer=*/true) : nullptr;
   PyObject* handle = nullptr;
   if (runner != nullptr) {
     PyObject* args[3] = {loop_, py_delay, runner};

@@ -94,8 +94,13 @@ class PyLoop : public txaio::LoopBase,
 
   // Called by the runner: one round of core work, then the first deferred
   // error, if any, is raised (returns false with it set as the Python
-  // error).
-  bool run();
+  // error). `timer`: the runner is the call wake_at() armed, so the round
+  // first forgets that wake-up (LoopBase::on_wake_at_timer): the framework
+  // computes the call's time in floating point (at time.time()'s magnitude
+  // a double steps by 238 ns), so it may come due a hair before the core's
+  // deadline, and the round must then arm it again, not leave the loop
+  // asleep with a timer pending.
+  bool run(bool timer = false);
 
  protected:
   void wake_up() override;

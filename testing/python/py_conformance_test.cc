@@ -3,7 +3,8 @@
 // py_loop.h), through an embedded Debian /usr/bin/python3:
 //
 //   --framework=twisted-clock   a PyLoop over a fresh twisted.internet.task.
-//                               Clock per case: deterministic, the manual
+//                               Clock per case, set to 1.7e9 s (a reactor's
+//                               time.time()): deterministic, the manual
 //                               loop's twin (nothing runs until the test
 //                               advances the clock)
 //   --framework=asyncio         a PyLoop over a fresh asyncio event loop per

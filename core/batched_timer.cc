@@ -110,17 +110,25 @@ uint32_t BatchedTimerState::NewBucket(int64_t key) {
   }
   ++buckets_in_use_;
   buckets_[b].key = key;
-  // Read after the deadline was: later, so the timer never fires early.
-  const int64_t now_ns = CeilToNanoseconds(loop_.now());
   try {
-    buckets_[b].timer = loop_.call_later(
-        absl::Nanoseconds(std::max<int64_t>(0, key * bucket_ns_ - now_ns)),
-        BucketTask(b, /*first=*/true));
+    ArmBucket(b);
   } catch (...) {
     FreeBucket(b);
     throw;
   }
   return b;
+}
+
+void BatchedTimerState::ArmBucket(uint32_t b) {
+  // Read after the deadline was: later, so the timer never fires early.
+  const int64_t left_ns =
+      buckets_[b].key * bucket_ns_ - CeilToNanoseconds(loop_.now());
+  // A bucket further away than a loop timer may wait (schedule_at takes
+  // deadlines up to 2^62 ns) gets the longest one, and FireBucket arms it
+  // again when that ends early.
+  buckets_[b].timer = loop_.call_later(
+      absl::Nanoseconds(std::clamp<int64_t>(left_ns, 0, internal::kMaxDelayNs)),
+      BucketTask(b, /*first=*/true));
 }
 
 Task BatchedTimerState::BucketTask(uint32_t b, bool first) {
@@ -164,6 +172,10 @@ void BatchedTimerState::FinishCancel(uint32_t index, uint32_t b) {
 }
 
 void BatchedTimerState::FireBucket(uint32_t b) {
+  if (FloorToNanoseconds(loop_.now()) < buckets_[b].key * bucket_ns_) {
+    ArmBucket(b);  // its loop timer was clamped to the longest delay
+    return;
+  }
   Bucket& bucket = buckets_[b];
   by_key_.erase(bucket.key);
   if (cached_bucket_ == b) ForgetCachedBucket();

@@ -458,6 +458,9 @@ class BatchedTimerState : public BatchedTimerRefCount {
   uint32_t BucketFor(int64_t key);
   // Takes a free bucket for `key` and starts its loop timer.
   uint32_t NewBucket(int64_t key);
+  // Starts the loop timer of bucket `b` for its due time, or for
+  // internal::kMaxDelay if that is further away.
+  void ArmBucket(uint32_t b);
   // BucketFor the reserved call's deadline, destroying the call and giving
   // its slot back if that throws.
   uint32_t BucketForCall(uint32_t index, int64_t deadline_ns);

@@ -340,6 +340,25 @@ TEST(BatchedTimerTest, ScheduleAtFilesByAbsoluteDeadline) {
   EXPECT_EQ(timer.pending(), 0u);
 }
 
+// A deadline further away than the longest loop delay (schedule_at takes up
+// to 2^62 ns; call_later's rule stops at 1e9 s) waits in steps, never early.
+TEST(BatchedTimerTest, ScheduleAtBeyondTheLongestLoopDelayWaitsInSteps) {
+  ManualLoop loop;
+  BatchedTimer timer = make_batched_timer(loop, 1.0, 100);
+  const absl::Duration due = absl::Seconds(4e9);
+  bool ran = false;
+  timer.schedule_at(due, [&] { ran = true; });
+  EXPECT_EQ(loop.pending_timers(), 1u);
+  loop.advance(internal::kMaxDelay);  // the first loop timer ends here
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(loop.pending_timers(), 1u) << "the bucket was not armed again";
+  loop.advance(due - loop.now() - absl::Seconds(1));
+  EXPECT_FALSE(ran);
+  loop.advance(absl::Seconds(1));
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(timer.pending(), 0u);
+}
+
 TEST(BatchedTimerTest, HandlesAndTimerMayOutliveTheLoop) {
   BatchedCall call;
   std::unique_ptr<BatchedTimer> timer;

@@ -3,7 +3,8 @@
 // py_loop.h), through an embedded Debian /usr/bin/python3:
 //
 //   --framework=twisted-clock   a PyLoop over a fresh twisted.internet.task.
-//                               Clock per case: deterministic, the manual
+//                               Clock per case, set to 1.7e9 s (a reactor's
+//                               time.time()): deterministic, the manual
 //                               loop's twin (nothing runs until the test
 //                               advances the clock)
 //   --framework=asyncio         a PyLoop over a fresh asyncio event loop per
@@ -193,6 +194,15 @@ def clock_cancel_all(clock):
             call.cancel()
 
 
+def clock_new():
+    # At a time like the reactor's (time.time(), where a double's step is
+    # 238 ns) rather than at 0: the deadlines PyLoop computes must survive
+    # that rounding.
+    clock = task.Clock()
+    clock.advance(1_700_000_000.0)
+    return clock
+
+
 def aio_new_loop():
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -225,7 +235,7 @@ class PyTestLoop : public txaio::conformance::TestLoop {
   explicit PyTestLoop(bool twisted) : twisted_(twisted) {
     Gil gil;
     PythonCall("making the loop", [&] {
-      py_loop_ = twisted_ ? Helpers()["task"].attr("Clock")()
+      py_loop_ = twisted_ ? Helpers()["clock_new"]()
                           : Helpers()["aio_new_loop"]();
       loop_ = std::make_shared<TestPyLoop>(py_loop_.ptr(), twisted_);
     });

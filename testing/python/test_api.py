@@ -1147,3 +1147,34 @@ def test_heartbeat_example(fw):
         fw.advance(0.01)
     fw.settle()
     assert fw.result(alive) is None
+
+
+def test_py_loop_timer_on_a_clock_at_time_time_magnitude(fw):
+    # A core timer on a PyLoop over a task.Clock that reads like the
+    # reactor's time.time(), where a double steps by 238 ns: the call PyLoop
+    # armed came due a hair before the core's deadline, the round found the
+    # timer not due and did not arm it again, and the timer never ran (36 of
+    # these 78 watches; found by the C++ conformance suite,
+    # //testing/python:py_conformance_twisted_clock_test).
+    if FRAMEWORK != 'twisted':
+        pytest.skip('task.Clock')
+    from twisted.internet import task
+    from txaio import _txaio_core as core
+    never_fired = []
+    for start in (1_700_000_000.0, 1_700_000_001.0):
+        for ms in range(1, 40):
+            clock = task.Clock()
+            clock.advance(start)
+            tracker = core.HeartbeatTracker(core.PyLoop(clock, True))
+            missed = tracker.watch('peer', ms / 1000)
+            missed.addErrback(lambda failure: failure.trap(TimeoutError))
+            for _ in range(5):
+                calls = clock.getDelayedCalls()
+                if missed.called or not calls:
+                    break
+                # Exactly to the call's time, as a test advancing a Clock by
+                # the delay it expects does.
+                clock.advance(min(c.getTime() for c in calls) - clock.seconds())
+            if not missed.called:
+                never_fired.append((start, ms))
+    assert never_fired == []

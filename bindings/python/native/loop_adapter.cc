@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -164,7 +165,8 @@ void RunnerDealloc(PyObject* op) {
 PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
   // Keeps the loop alive through the round even if the framework drops
   // this runner meanwhile.
-  std::shared_ptr<PyLoop> loop = reinterpret_cast<Runner*>(op)->loop;
+  auto* runner = reinterpret_cast<Runner*>(op);
+  std::shared_ptr<PyLoop> loop = runner->loop;
   if (!loop->run()) return nullptr;
   Py_RETURN_NONE;
 }
@@ -347,7 +349,23 @@ void PyLoop::cancel_wake_at() {
 void PyLoop::wake_at(absl::Duration deadline) {
   RequireGil("txaio PyLoop::wake_at() called without the GIL");
   drop_armed_call();
-  double delay = absl::ToDoubleSeconds(deadline - now());
+  // The framework adds the delay to its clock in floating point (a Clock:
+  // rightNow + delay; asyncio and the reactor read their clock again, later,
+  // so they only come out later). The delay is chosen so that this sum is
+  // the first double at or past the deadline: at time.time()'s magnitude a
+  // double steps by 238 ns, and a call due a hair before the deadline would
+  // find the timer not yet due and, re-armed, come due at the same instant
+  // again on a clock that does not move by itself.
+  absl::Duration current = now();
+  double seconds = absl::ToDoubleSeconds(current);
+  double target = absl::ToDoubleSeconds(deadline);
+  if (absl::Seconds(target) < deadline) {
+    target = std::nextafter(target, std::numeric_limits<double>::infinity());
+  }
+  double delay = deadline > current ? target - seconds : 0.0;
+  for (int i = 0; i < 4 && delay > 0 && seconds + delay < target; ++i) {
+    delay = std::nextafter(delay, std::numeric_limits<double>::infinity());
+  }
   PyObject* py_delay = PyFloat_FromDouble(delay > 0 ? delay : 0.0);
   PyObject* runner = py_delay ? this->runner() : nullptr;
   PyObject* handle = nullptr;

@@ -166,7 +166,9 @@ class PyLoop : private CallRecordList,
 
   // Called by the runner: one round of core work, then the first deferred
   // error, if any, is raised (returns false with it set as the Python
-  // error).
+  // error). (One runner serves wake-ups and the timer alike, so a timer call
+  // cannot be told apart here: wake_at() picks its delay so that the
+  // framework's floating-point sum is never before the core's deadline.)
   bool run();
 
  protected:

@@ -110,7 +110,8 @@ TEST(LibeventLoopTest, DestroyedLoopLeavesTheWrappedBaseClean) {
   {
     LibeventLoop loop(app.get());
     loop.call_soon([&ran, token] { ran = true; });
-    call = loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
+    call =
+        loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
     std::thread([&loop, &ran, token] {
       loop.call_soon_threadsafe([&ran, token] { ran = true; });
     }).join();
@@ -140,7 +141,8 @@ TEST(LibeventLoopTest, TimerFiringBeforeTheDeadlineIsAddedAgain) {
     absl::Duration ran_at = absl::ZeroDuration();
     bool cache_was_stale = false;
   } state{&loop, &app.get()};
-  AppTimer other(app.get(), [](evutil_socket_t, short, void*) {}, nullptr);
+  AppTimer other(
+      app.get(), [](evutil_socket_t, short, void*) {}, nullptr);
   state.other = &other;
   AppTimer kickoff(
       app.get(),
@@ -187,7 +189,9 @@ TEST(LibeventLoopTest, SelfReschedulingTaskDoesNotStarveTheBase) {
   loop.call_soon(spin);
   AppTimer app_timer(
       app.get(),
-      [](evutil_socket_t, short, void* arg) { *static_cast<bool*>(arg) = true; },
+      [](evutil_socket_t, short, void* arg) {
+        *static_cast<bool*>(arg) = true;
+      },
       &stop);
   app_timer.add(5);
   EXPECT_EQ(event_base_dispatch(&app.get()), kNoEventsLeft);
@@ -200,7 +204,8 @@ TEST(LibeventLoopTest, CallSoonThreadsafeWakesTheApplicationsDispatch) {
   LibeventLoop loop(app.get());
   // The application's own event keeps its dispatch going (ours do not);
   // the task from another thread runs long before it fires, and deletes it.
-  AppTimer keep_alive(app.get(), [](evutil_socket_t, short, void*) {}, nullptr);
+  AppTimer keep_alive(
+      app.get(), [](evutil_socket_t, short, void*) {}, nullptr);
   keep_alive.add(10'000);
   const absl::Duration start = loop.now();
   absl::Duration ran_after = absl::InfiniteDuration();
@@ -235,7 +240,9 @@ TEST(LibeventLoopTest, OwnedBaseServesTheApplicationsEventsToo) {
   bool fired = false;
   AppTimer app_timer(
       loop.base(),
-      [](evutil_socket_t, short, void* arg) { *static_cast<bool*>(arg) = true; },
+      [](evutil_socket_t, short, void* arg) {
+        *static_cast<bool*>(arg) = true;
+      },
       &fired);
   app_timer.add(1);
   Future<void> nap = with_config(loop).sleep(absl::Milliseconds(20));

@@ -57,7 +57,8 @@ void UvLoop::init_handles() {
     handles->open = 2;
     handles->idle.data = handles->timer.data = handles.get();
     uv_close(reinterpret_cast<uv_handle_t*>(&handles->idle), &Handles::OnClose);
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles->timer), &Handles::OnClose);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles->timer),
+             &Handles::OnClose);
     handles.release();  // freed by the close callbacks
     if (owned_loop_) uv_run(loop_, UV_RUN_NOWAIT);
     ThrowIfError(status, "uv_async_init");

@@ -49,7 +49,9 @@ class UvLoop : public SteadyClockLoop {
   UvLoop();
 
   // Runs on `loop`, which the application owns and must outlive this
-  // UvLoop. Construct it on the thread that runs `loop`. After destroying
+  // UvLoop. Construct it on the thread that runs `loop`. libuv runs do not
+  // nest (and libuv cannot tell): do not call run* members from inside a
+  // callback of the application's own uv_run(). After destroying
   // the UvLoop, run `loop` once more (any uv_run) before uv_loop_close():
   // libuv frees a closed handle only from the loop, as for any handle.
   explicit UvLoop(uv_loop_t& loop);

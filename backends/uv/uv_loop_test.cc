@@ -36,8 +36,9 @@ class AppLoop {
 // Counts every handle on a loop, closing ones included.
 int HandleCount(uv_loop_t& loop) {
   int count = 0;
-  uv_walk(&loop, [](uv_handle_t*, void* arg) { ++*static_cast<int*>(arg); },
-          &count);
+  uv_walk(
+      &loop, [](uv_handle_t*, void* arg) { ++*static_cast<int*>(arg); },
+      &count);
   return count;
 }
 
@@ -52,7 +53,9 @@ TEST(UvLoopTest, TheApplicationsUvRunRunsTxaiosWork) {
     app_timer.data = &order;
     uv_timer_start(
         &app_timer,
-        [](uv_timer_t* t) { static_cast<std::vector<int>*>(t->data)->push_back(3); },
+        [](uv_timer_t* t) {
+          static_cast<std::vector<int>*>(t->data)->push_back(3);
+        },
         5, 0);
     loop.call_soon([&] { order.push_back(1); });
     loop.call_later(absl::Milliseconds(20), [&] { order.push_back(4); });
@@ -93,7 +96,8 @@ TEST(UvLoopTest, DestroyedLoopLeavesTheWrappedLoopClean) {
     UvLoop loop(app.get());
     EXPECT_EQ(HandleCount(app.get()), 3);
     loop.call_soon([&ran, token] { ran = true; });
-    call = loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
+    call =
+        loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
     std::thread([&loop, &ran, token] {
       loop.call_soon_threadsafe([&ran, token] { ran = true; });
     }).join();
@@ -114,7 +118,8 @@ TEST(UvLoopTest, OwningLoopClosesHandlesTheApplicationLeftOpen) {
   {
     UvLoop loop;
     uv_timer_init(&loop.uv_loop(), &left_open);
-    uv_timer_start(&left_open, [](uv_timer_t*) {}, 60'000, 0);
+    uv_timer_start(
+        &left_open, [](uv_timer_t*) {}, 60'000, 0);
   }  // closes it and the loop; LeakSanitizer checks nothing was left
   SUCCEED();
 }
@@ -148,13 +153,13 @@ TEST(UvLoopTest, TimerFiringBeforeTheDeadlineIsArmedAgain) {
           s.cache_was_stale =
               uv_hrtime() / 1'000'000 >= uv_now(l) + 25;  // precondition
           s.deadline = s.loop->now() + absl::Milliseconds(10);
-          s.loop->call_later(absl::Milliseconds(10), [&s] {
-            s.ran_at = s.loop->now();
-          });
+          s.loop->call_later(absl::Milliseconds(10),
+                             [&s] { s.ran_at = s.loop->now(); });
           // The application's next timer makes libuv's poll return after
           // 1 ms: libuv then refreshes its time and finds our timer due,
           // about 9 ms before our deadline.
-          uv_timer_start(&s.other, [](uv_timer_t*) {}, 1, 0);
+          uv_timer_start(
+              &s.other, [](uv_timer_t*) {}, 1, 0);
         },
         1, 0);
     // If the early fire were taken for the deadline, nothing would re-arm
@@ -177,7 +182,8 @@ TEST(UvLoopTest, CallSoonThreadsafeWakesTheApplicationsRun) {
     // the task from another thread runs long before it fires and stops it.
     uv_timer_t keep_alive;
     uv_timer_init(&app.get(), &keep_alive);
-    uv_timer_start(&keep_alive, [](uv_timer_t*) {}, 10'000, 0);
+    uv_timer_start(
+        &keep_alive, [](uv_timer_t*) {}, 10'000, 0);
     const absl::Duration start = loop.now();
     absl::Duration ran_after = absl::InfiniteDuration();
     std::thread worker([&] {

@@ -33,10 +33,10 @@ int LineServer::listen(const std::string& ip, int port) {
   if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
     throw std::runtime_error("LineServer: not an IPv4 address: " + ip);
   }
-  listener_ = evconnlistener_new_bind(
-      &loop_.base(), &LineServer::OnAccept, this,
-      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
-      reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  listener_ =
+      evconnlistener_new_bind(&loop_.base(), &LineServer::OnAccept, this,
+                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+                              reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   if (listener_ == nullptr) {
     throw std::runtime_error("LineServer: cannot listen on " + ip + ":" +
                              std::to_string(port));
@@ -71,7 +71,8 @@ void LineServer::OnRead(bufferevent* bev, void* arg) {
   size_t length;
   while (char* line = evbuffer_readln(input, &length, EVBUFFER_EOL_CRLF)) {
     for (size_t i = 0; i < length; ++i) {
-      line[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(line[i])));
+      line[i] =
+          static_cast<char>(std::toupper(static_cast<unsigned char>(line[i])));
     }
     bufferevent_write(bev, line, length);
     bufferevent_write(bev, "\n", 1);

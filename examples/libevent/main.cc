@@ -2,8 +2,8 @@
 // upper-cased) that disconnects a client whose next line is late, with a
 // txaio call_later per client on the same loop (see line_server.h).
 //
-//   bazel run //examples/libevent:libevent_line_server -- --port=7001 --timeout=10
-//   (Ctrl-C stops the server)
+//   bazel run //examples/libevent:libevent_line_server -- --port=7001
+//   --timeout=10 (Ctrl-C stops the server)
 #include <event2/event.h>
 
 #include <csignal>

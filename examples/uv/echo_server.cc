@@ -37,14 +37,14 @@ EchoServer::EchoServer(txaio::UvLoop& loop, absl::Duration idle_timeout)
 EchoServer::~EchoServer() {
   while (!clients_.empty()) drop(**clients_.begin());
   if (listener_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(listener_), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_tcp_t*>(h);
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
   }
 }
 
 int EchoServer::listen(const std::string& ip, int port) {
-  if (listener_ != nullptr) throw std::logic_error("EchoServer: already listening");
+  if (listener_ != nullptr)
+    throw std::logic_error("EchoServer: already listening");
   sockaddr_in addr;
   ThrowIfError(uv_ip4_addr(ip.c_str(), port, &addr), "uv_ip4_addr");
   listener_ = new uv_tcp_t;

@@ -46,11 +46,14 @@ int main(int argc, char** argv) {
       signals[i].data = &loop;
       uv_signal_start_oneshot(
           &signals[i],
-          [](uv_signal_t* s, int) { static_cast<txaio::UvLoop*>(s->data)->stop(); },
+          [](uv_signal_t* s, int) {
+            static_cast<txaio::UvLoop*>(s->data)->stop();
+          },
           i == 0 ? SIGINT : SIGTERM);
     }
     loop.run();
-    for (auto& s : signals) uv_close(reinterpret_cast<uv_handle_t*>(&s), nullptr);
+    for (auto& s : signals)
+      uv_close(reinterpret_cast<uv_handle_t*>(&s), nullptr);
     std::printf("stopped; %zu clients dropped for idling\n",
                 server.dropped_idle());
   } catch (const std::exception& e) {

@@ -5,9 +5,9 @@
 #include <QtCore/qeventloop.h>
 #include <QtCore/qobject.h>
 #include <QtCore/qtimer.h>
-#include <clocale>
 
 #include <climits>
+#include <clocale>
 #include <mutex>
 #include <stdexcept>
 #include <string>

@@ -125,7 +125,9 @@ bool UvLoop::iterate(bool block) {
   // call_soon_threadsafe() from another thread ends the wait.
   auto* async = reinterpret_cast<uv_handle_t*>(&handles_->async);
   uv_ref(async);
+  iterating_ = true;
   uv_run(loop_, block ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+  iterating_ = false;
   uv_unref(async);
   return true;
 }

@@ -86,9 +86,14 @@ class UvLoop : public SteadyClockLoop {
   struct Handles;
 
   void init_handles();
-  // Notes that the calling thread runs the loop (see loop_thread_).
+  // Notes that the calling thread runs the loop (see loop_thread_) and, in
+  // our own iterate(), ends the uv_run() once our work has run:
+  // UV_RUN_ONCE runs due timers first and then polls, blocking with no
+  // timeout when nothing else is armed, so a timer of ours that was already
+  // due when the iteration began would otherwise leave the run asleep.
   void on_loop_thread() {
     loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    if (iterating_) uv_stop(loop_);
   }
   static void OnIdle(uv_idle_t* idle);
   static void OnAsync(uv_async_t* async);
@@ -97,6 +102,8 @@ class UvLoop : public SteadyClockLoop {
   std::unique_ptr<uv_loop_t> owned_loop_;
   uv_loop_t* loop_;
   Handles* handles_ = nullptr;
+  // Inside iterate()'s uv_run() (not the application's own).
+  bool iterating_ = false;
   // The thread that last ran the loop (or made it): libuv's handles other
   // than uv_async_t may only be touched from there, so wake_up() on any
   // other thread sends the async handle instead.

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -213,6 +214,31 @@ TEST(UvLoopTest, RunWaitsWithoutSpinningAndStopFromAnotherThreadEndsIt) {
       1000.0 * static_cast<double>(std::clock() - cpu_before) / CLOCKS_PER_SEC;
   stopper.join();
   EXPECT_LT(cpu_ms, 25.0) << "run() spun instead of waiting";
+}
+
+// A timer already due when uv_run() begins fires before libuv polls, and
+// UV_RUN_ONCE then polls with no timeout: the run must end after our work
+// instead of sleeping until some unrelated event (it hung 1 run in ~100).
+TEST(UvLoopTest, ATimerDueBeforeTheIterationDoesNotLeaveTheRunAsleep) {
+  for (int i = 0; i < 20; ++i) {
+    UvLoop loop;
+    Future<int> f = with_config(loop).create_future<int>();
+    loop.call_later(absl::Milliseconds(1), [f, i]() mutable { f.resolve(i); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // A watchdog turns a hang into a failure (run_until_complete throws).
+    std::atomic<bool> done{false};
+    std::thread watchdog([&] {
+      for (int t = 0; t < 500 && !done; ++t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (!done) loop.stop();
+    });
+    int got = -1;
+    EXPECT_NO_THROW(got = loop.run_until_complete(f));
+    done = true;
+    watchdog.join();
+    EXPECT_EQ(got, i);
+  }
 }
 
 TEST(UvLoopTest, RegisteredAsUv) {

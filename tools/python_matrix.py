@@ -9,6 +9,11 @@ Environments (tools/python_matrix/*.txt pin every PyPI package of a venv):
                   pytest 7.2; upstream txaio 26.6.1 from PyPI beside it
   twisted-24      a venv: Twisted 24.11.0, newest autobahn, txaio 26.6.1
   twisted-newest  a venv: newest Twisted, newest autobahn, txaio 26.6.1
+and, for the autobahn comparison only (the other autobahn release on the
+same Twisted releases):
+  twisted-22-autobahn-26      Twisted 22.4.0 from PyPI, newest autobahn
+  twisted-24-autobahn-22      Twisted 24.11.0, autobahn 22.7.1 (Debian's)
+  twisted-newest-autobahn-22  newest Twisted, autobahn 22.7.1
 
 On each, with our wheel installed into a directory put first on PYTHONPATH:
   pytest-<env>-<framework>  our suite (testing/python), once per framework
@@ -41,7 +46,16 @@ CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'txaio-cpp')
 SYSTEM_PYTHON = '/usr/bin/python3'
 DEBIAN_AUTOBAHN = '/usr/lib/python3/dist-packages/autobahn'
 
-ENVS = ('debian', 'twisted-24', 'twisted-newest')
+# Environment -> whether our suite and upstream's run there (the others
+# only add autobahn releases to Twisted releases already covered).
+ENVS = {
+    'debian': True,
+    'twisted-24': True,
+    'twisted-newest': True,
+    'twisted-22-autobahn-26': False,
+    'twisted-24-autobahn-22': False,
+    'twisted-newest-autobahn-22': False,
+}
 
 
 def digest(*paths):
@@ -153,7 +167,9 @@ def compare_upstream_suite(name, python, ours, upstream, results):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--wheel', required=True)
-    p.add_argument('--envs', default=','.join(ENVS))
+    p.add_argument('--envs', default=','.join(ENVS),
+                   help='environments to run (default: all; the suites run '
+                   'on those marked so in ENVS)')
     p.add_argument('--autobahn', action='store_true',
                    help='also compare autobahn suites (minutes per env)')
     p.add_argument('--autobahn-timeout', type=float, default=900)
@@ -168,6 +184,8 @@ def main():
             shutil.rmtree(os.path.join(CACHE, old), ignore_errors=True)
     results = []
     for name in args.envs.split(','):
+        if not args.autobahn and not ENVS[name]:
+            continue
         python, autobahn, upstream = environment(name)
         if not args.autobahn:
             for framework in ('asyncio', 'twisted'):

@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -122,14 +123,19 @@ def run(name, cmd, env_extra, results, timeout=None, verdict=True):
     env.pop('PYTHONPATH', None)
     env.update(env_extra)
     print('=== {}: {}'.format(name, ' '.join(cmd)), flush=True)
+    # Its own process group, so that a timeout also stops the pytest runs
+    # it started.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                             timeout=timeout)
-        ok = out.returncode == 0
-        text = out.stdout + out.stderr
-    except subprocess.TimeoutExpired as e:
+        text, _ = proc.communicate(timeout=timeout)
+        ok = proc.returncode == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        text, _ = proc.communicate()
         ok = False
-        text = '{}\ntimed out after {} s'.format(e.stdout or '', timeout)
+        text += '\ntimed out after {} s'.format(timeout)
     tail = text.strip().splitlines()[-15:]
     print('\n'.join('    ' + line for line in tail))
     if verdict:

@@ -16,7 +16,10 @@ same Twisted releases):
   twisted-newest-autobahn-22  newest Twisted, autobahn 22.7.1
 
 On each, with our wheel installed into a directory put first on PYTHONPATH:
-  pytest-<env>-<framework>  our suite (testing/python), once per framework
+  pytest-<env>-<framework>[-public-api]
+                            our suite (testing/python), once per framework,
+                            and again with the private internals' public
+                            fallbacks forced (TXAIO_CPP_PUBLIC_API)
   upstream-suite-<env>      upstream txaio's own suite on ours: no failure,
                             and every test's outcome the one it has with
                             upstream txaio 26.6.1
@@ -195,11 +198,14 @@ def main():
         python, autobahn, upstream = environment(name)
         if not args.autobahn:
             for framework in ('asyncio', 'twisted'):
-                run('pytest-{}-{}'.format(name, framework),
-                    [python, os.path.join(REPO, 'testing', 'python',
-                                          'run_pytest.py'),
-                     '--framework=' + framework],
-                    {'PYTHONPATH': ours}, results)
+                for public in ([], ['--public-api']):
+                    run('pytest-{}-{}{}'.format(name, framework,
+                                                '-public-api' if public
+                                                else ''),
+                        [python, os.path.join(REPO, 'testing', 'python',
+                                              'run_pytest.py'),
+                         '--framework=' + framework] + public,
+                        {'PYTHONPATH': ours}, results)
             compare_upstream_suite('upstream-suite-' + name, python, ours,
                                    upstream, results)
         else:

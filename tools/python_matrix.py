@@ -9,9 +9,17 @@ Environments (tools/python_matrix/*.txt pin every PyPI package of a venv):
                   pytest 7.2; upstream txaio 26.6.1 from PyPI beside it
   twisted-24      a venv: Twisted 24.11.0, newest autobahn, txaio 26.6.1
   twisted-newest  a venv: newest Twisted, newest autobahn, txaio 26.6.1
+and, for the autobahn comparison only (the other autobahn release on the
+same Twisted releases):
+  twisted-22-autobahn-26      Twisted 22.4.0 from PyPI, newest autobahn
+  twisted-24-autobahn-22      Twisted 24.11.0, autobahn 22.7.1 (Debian's)
+  twisted-newest-autobahn-22  newest Twisted, autobahn 22.7.1
 
 On each, with our wheel installed into a directory put first on PYTHONPATH:
-  pytest-<env>-<framework>  our suite (testing/python), once per framework
+  pytest-<env>-<framework>[-public-api]
+                            our suite (testing/python), once per framework,
+                            and again with the private internals' public
+                            fallbacks forced (TXAIO_CPP_PUBLIC_API)
   upstream-suite-<env>      upstream txaio's own suite on ours: no failure,
                             and every test's outcome the one it has with
                             upstream txaio 26.6.1
@@ -31,6 +39,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +50,16 @@ CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'txaio-cpp')
 SYSTEM_PYTHON = '/usr/bin/python3'
 DEBIAN_AUTOBAHN = '/usr/lib/python3/dist-packages/autobahn'
 
-ENVS = ('debian', 'twisted-24', 'twisted-newest')
+# Environment -> whether our suite and upstream's run there (the others
+# only add autobahn releases to Twisted releases already covered).
+ENVS = {
+    'debian': True,
+    'twisted-24': True,
+    'twisted-newest': True,
+    'twisted-22-autobahn-26': False,
+    'twisted-24-autobahn-22': False,
+    'twisted-newest-autobahn-22': False,
+}
 
 
 def digest(*paths):
@@ -108,14 +126,19 @@ def run(name, cmd, env_extra, results, timeout=None, verdict=True):
     env.pop('PYTHONPATH', None)
     env.update(env_extra)
     print('=== {}: {}'.format(name, ' '.join(cmd)), flush=True)
+    # Its own process group, so that a timeout also stops the pytest runs
+    # it started.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                             timeout=timeout)
-        ok = out.returncode == 0
-        text = out.stdout + out.stderr
-    except subprocess.TimeoutExpired as e:
+        text, _ = proc.communicate(timeout=timeout)
+        ok = proc.returncode == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        text, _ = proc.communicate()
         ok = False
-        text = '{}\ntimed out after {} s'.format(e.stdout or '', timeout)
+        text += '\ntimed out after {} s'.format(timeout)
     tail = text.strip().splitlines()[-15:]
     print('\n'.join('    ' + line for line in tail))
     if verdict:
@@ -153,7 +176,9 @@ def compare_upstream_suite(name, python, ours, upstream, results):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--wheel', required=True)
-    p.add_argument('--envs', default=','.join(ENVS))
+    p.add_argument('--envs', default=','.join(ENVS),
+                   help='environments to run (default: all; the suites run '
+                   'on those marked so in ENVS)')
     p.add_argument('--autobahn', action='store_true',
                    help='also compare autobahn suites (minutes per env)')
     p.add_argument('--autobahn-timeout', type=float, default=900)
@@ -168,14 +193,19 @@ def main():
             shutil.rmtree(os.path.join(CACHE, old), ignore_errors=True)
     results = []
     for name in args.envs.split(','):
+        if not args.autobahn and not ENVS[name]:
+            continue
         python, autobahn, upstream = environment(name)
         if not args.autobahn:
             for framework in ('asyncio', 'twisted'):
-                run('pytest-{}-{}'.format(name, framework),
-                    [python, os.path.join(REPO, 'testing', 'python',
-                                          'run_pytest.py'),
-                     '--framework=' + framework],
-                    {'PYTHONPATH': ours}, results)
+                for public in ([], ['--public-api']):
+                    run('pytest-{}-{}{}'.format(name, framework,
+                                                '-public-api' if public
+                                                else ''),
+                        [python, os.path.join(REPO, 'testing', 'python',
+                                              'run_pytest.py'),
+                         '--framework=' + framework] + public,
+                        {'PYTHONPATH': ours}, results)
             compare_upstream_suite('upstream-suite-' + name, python, ours,
                                    upstream, results)
         else:

@@ -1080,7 +1080,7 @@ assert strip(direct)[6] == 'call called', direct
 # unformattable event and the call syntax; everything on the public path
 # (TXAIO_CPP_PUBLIC_API), where the same lines must come out.
 import txaio.tx
-if txaio.tx.private_internals:
+if txaio.tx.direct_log_writes:
     assert direct_observed == ['missing {nope}', 'call {f()}'], direct_observed
 else:
     assert direct_observed == [e['log_format'] for e in other]

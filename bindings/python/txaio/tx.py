@@ -34,6 +34,8 @@ using_asyncio = False
 config = _Config()
 _stderr, _stdout = sys.stderr, sys.stdout
 _observer = None  # the observer start_logging() installed
+# Whether start_logging() let the native emitters write its observer's lines.
+direct_log_writes = False
 
 IFailedFuture.register(Failure)
 ILogger.register(_Logger)
@@ -149,9 +151,14 @@ def start_logging(out=_stdout, level='info'):
     if out:
         _observer = _LogObserver(out)
     globalLogBeginner.beginLoggingTo([_observer] if _observer else [])
-    if _observer and private_internals:
-        # Events that only this observer would see are written by the
-        # loggers' native emitters (see TwistedEmitter).
+    # Events that only this observer would see are written by the loggers'
+    # native emitters (see TwistedEmitter), which read the publisher's
+    # private _observers list: only when it is one.
+    global direct_log_writes
+    direct_log_writes = bool(
+        _observer and not _private.FORCED_PUBLIC and
+        isinstance(getattr(globalLogPublisher, '_observers', None), list))
+    if direct_log_writes:
         _core.set_twisted_observer(_observer, globalLogPublisher, out,
                                    _observer._encode, os.linesep, _logging)
 
@@ -176,9 +183,7 @@ def _deferred_fields_match(api):
         return result + 1
     try:
         if (not hasattr(defer, '_failthru') or
-                not hasattr(defer, '_NONE_KWARGS') or
-                not isinstance(getattr(globalLogPublisher, '_observers', None),
-                               list)):
+                not hasattr(defer, '_NONE_KWARGS')):
             return False
         ours, theirs = api.create_future(), Deferred()
         if vars(ours) != vars(theirs):

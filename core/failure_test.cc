@@ -1,11 +1,15 @@
 // Unit tests of Failure's capture: type, message, stack.
 #include "core/failure.h"
 
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
@@ -24,12 +28,76 @@ class CountingError : public std::exception {
   int* calls_;
 };
 
+ABSL_ATTRIBUTE_NOINLINE Failure FailFromAnExceptionObject() {
+  Failure failure{std::invalid_argument("never thrown")};
+  ABSL_BLOCK_TAIL_CALL_OPTIMIZATION();
+  return failure;
+}
+
 ABSL_ATTRIBUTE_NOINLINE Failure FailInsideNamedFunction() {
   try {
     throw std::runtime_error("deep");
   } catch (...) {
     return create_failure();
   }
+}
+
+// The line of its throw, for the file:line check.
+int thrower_line = 0;
+
+template <typename T>
+ABSL_ATTRIBUTE_NOINLINE void TemplatedThrower(T value) {
+  thrower_line = __LINE__ + 1;
+  throw std::out_of_range("bad value " + std::to_string(value));
+}
+
+ABSL_ATTRIBUTE_NOINLINE std::exception_ptr ThrowElsewhere() {
+  try {
+    TemplatedThrower<int>(7);
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+TEST(FailureTest, TracebackStartsAtTheThrowWithFileLineAndTemplateArguments) {
+  Failure failure(ThrowElsewhere());  // made after the catch block is left
+  std::vector<StackFrame> frames = failure_traceback(failure);
+  std::string text = failure_format_traceback(failure);
+  ASSERT_GE(frames.size(), 2u) << text;
+  EXPECT_EQ(frames[0].symbol, "void txaio::(anonymous namespace)::"
+                              "TemplatedThrower<int>(int)")
+      << text;
+  EXPECT_TRUE(absl::StrContains(frames[1].symbol, "ThrowElsewhere")) << text;
+#ifdef TXAIO_TEST_HAS_LINE_INFO  // see core/BUILD
+  EXPECT_TRUE(absl::EndsWith(frames[0].file, "core/failure_test.cc")) << text;
+  EXPECT_EQ(frames[0].line, thrower_line) << text;
+  EXPECT_TRUE(absl::StrContains(
+      text, absl::StrCat("core/failure_test.cc:", thrower_line, "\n")))
+      << text;
+#else
+  EXPECT_EQ(frames[0].line, 0) << "stripped: no line, and no made-up one";
+#endif
+}
+
+TEST(FailureTest, TracebackCrossesThreadsWithTheExceptionPtr) {
+  std::exception_ptr error;
+  std::thread worker([&] { error = ThrowElsewhere(); });
+  worker.join();
+  Failure failure(error);
+  std::vector<StackFrame> frames = failure_traceback(failure);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_TRUE(absl::StrContains(frames[0].symbol, "TemplatedThrower<int>"))
+      << failure_format_traceback(failure);
+}
+
+TEST(FailureTest, ANeverThrownExceptionShowsWhereTheFailureWasMade) {
+  Failure failure = FailFromAnExceptionObject();
+  bool found = false;
+  for (const StackFrame& frame : failure_traceback(failure)) {
+    found = found || absl::StrContains(frame.symbol, "FailFromAnExceptionObject");
+  }
+  EXPECT_TRUE(found) << failure_format_traceback(failure);
 }
 
 TEST(FailureTest, MessageIsReadOnceAtCreation) {

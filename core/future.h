@@ -109,7 +109,7 @@ struct CallbackPair {
 template <typename T>
 class FutureState final : public ReadyEntry {
  public:
-  explicit FutureState(Loop* loop) : loop(loop) {}
+  explicit FutureState(Loop* owner) : loop(owner) {}
   FutureState(const FutureState&) = delete;
   FutureState& operator=(const FutureState&) = delete;
 

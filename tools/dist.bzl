@@ -90,7 +90,7 @@ def _txaio_dist_impl(ctx):
     out = ctx.actions.declare_directory(ctx.label.name)
     archive_name = "lib%s.a" % ctx.attr.archive_basename
     pc = _pkg_config(ctx, "txaio.pc", {
-        "@CFLAGS@": " ".join(["-I${includedir}/txaio"] + ctx.attr.cflags + ["-D" + d for d in defines]),
+        "@CFLAGS@": " ".join(["-isystem${includedir}/txaio"] + ctx.attr.cflags + ["-D" + d for d in defines]),
         "@LIBS@": " ".join(["-L${libdir}", "-l" + ctx.attr.archive_basename] + link_flags),
     })
     toolchain = find_cpp_toolchain(ctx)

@@ -16,8 +16,9 @@ How a snippet becomes a translation unit:
         }
         -->
     The snippet replaces the line "@snippet"; the result is compiled.
-  * A translation unit defining `int main(` is a program: it is linked
-    against the libraries and run, and must exit 0 within 60 s.
+  * A translation unit defining `int main(` is a program: it is compiled,
+    linked against the libraries and run, and must exit 0 within 60 s.
+    Anything else is checked with -fsyntax-only.
 Warnings are errors: the docs should show warning-clean code.
 """
 import concurrent.futures
@@ -93,12 +94,13 @@ def check(name, code, copts, libs, linkopts):
             f.write(code)
         flags = ["-std=c++20", "-Wall", "-Wextra", "-Werror", "-I", os.getcwd()]
         program = bool(PROGRAM.search(code))
-        output = os.path.join(tmp, "snippet" if program else "snippet.o")
-        command = ["g++"] + copts + flags + ["-o", output, source]
+        output = os.path.join(tmp, "snippet")
         if program:
-            command += ["-Wl,--start-group"] + libs + ["-Wl,--end-group"] + linkopts
+            command = (["g++"] + copts + flags + ["-o", output, source] +
+                       ["-Wl,--start-group"] + libs + ["-Wl,--end-group"] + linkopts)
         else:
-            command.insert(1, "-c")
+            # Checked, not built: code generation would only add time.
+            command = ["g++", "-fsyntax-only"] + copts + flags + [source]
         built = subprocess.run(command, capture_output=True, text=True)
         if built.returncode != 0:
             numbered = "\n".join(f"{i:4} {l}" for i, l in enumerate(code.splitlines(), 1))

@@ -70,24 +70,24 @@ std::string_view QualifiedName(std::string_view symbol) {
 }
 
 // Frames that are the plumbing between a throw and the code a reader wrote:
-// callback dispatch, the loop, invoke and type-erasure layers, libc's start.
+// callback dispatch, the loops (every txaio class named ...Loop...:
+// LoopBase, RunnableLoop, each backend's), invoke and type-erasure layers,
+// the throw hook, libc's start.
 bool IsPlumbing(std::string_view symbol) {
   static constexpr std::string_view kPrefixes[] = {
       "txaio::internal::",
-      "txaio::LoopBase::",
       "txaio::(anonymous namespace)::RunIsolated<",  // the loop's, too
       "txaio::Future<",
-      "txaio::AsioLoop::",
-      "txaio::ManualLoop::",
       "txaio::Api::",
       "absl::",
       "std::__invoke",
       "std::invoke",
       "std::_Function_handler",
+      "std::function<",
       "std::__throw_with_nested",
       "std::throw_with_nested",
-      "std::function<",
       "boost::asio::",
+      "boost_asio_handler_invoke_helpers::",
       "__libc_start",
       "_start",
       // The throw hook, and a sanitizer's interceptors around it.
@@ -97,6 +97,15 @@ bool IsPlumbing(std::string_view symbol) {
   std::string_view name = QualifiedName(symbol);
   for (std::string_view prefix : kPrefixes) {
     if (name.starts_with(prefix)) return true;
+  }
+  constexpr std::string_view kTxaio = "txaio::";
+  if (name.starts_with(kTxaio)) {
+    std::string_view rest = name.substr(kTxaio.size());
+    std::string_view type = rest.substr(0, rest.find("::"));
+    if (type.size() < rest.size() &&
+        type.find("Loop") != std::string_view::npos) {
+      return true;
+    }
   }
   return false;
 }

@@ -44,6 +44,9 @@ void ExpectStartsAtTheThrow(const Failure& failure) {
     EXPECT_THAT(symbol, ::testing::Not(HasSubstr("txaio::internal::")))
         << "library plumbing is trimmed:\n" << text;
     EXPECT_THAT(symbol, ::testing::Not(HasSubstr("std::__invoke"))) << text;
+    EXPECT_THAT(symbol,
+                ::testing::Not(::testing::ContainsRegex("txaio::[A-Za-z]*Loop[A-Za-z]*::")))
+        << "nor the loop's own frames:\n" << text;
   }
 }
 

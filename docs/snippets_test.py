@@ -5,8 +5,9 @@ Usage: snippets_test.py MANIFEST FILE.md...  (MANIFEST: see docs/snippets.bzl)
 
 How a snippet becomes a translation unit:
   * A snippet with #include lines is compiled as it stands; one without gets
-    the public headers (core/txaio.h, core/testutil.h, both backends) and the
-    standard headers the docs use put in front of it.
+    the public headers (core/txaio.h, core/testutil.h, the Asio and manual
+    backends) and the standard headers the docs use put in front of it.
+    Programs link every backend (//backends:linked).
   * An HTML comment right before the fence (blank lines between are fine)
     gives hidden context, for snippets that are fragments:
         <!-- snippet-context

@@ -112,8 +112,11 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
     std::thread::id previous_;
   };
 
-  // In debug builds, aborts if another thread is running this loop now.
-  void check_loop_thread(const char* what) const;
+  // In debug builds, aborts if another thread is running this loop now;
+  // nothing at all in release builds.
+  void check_loop_thread(const char* what) const {
+    if constexpr (TXAIO_MISUSE_CHECKS) check_loop_thread_slow(what);
+  }
 
   // Whether run_once() would find work now (ready tasks or due timers).
   bool has_ready_work();
@@ -127,6 +130,7 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // A ready-queue entry: a Task, or a dispatch the loop holds a reference on.
   using Ready = std::variant<Task, internal::ReadyEntry*>;
 
+  void check_loop_thread_slow(const char* what) const;
   void after_run();
   void request_wake_up();
   void on_last_timer_cancelled() override;

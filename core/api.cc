@@ -61,12 +61,9 @@ void ThrowBadDelay(const char* what, const std::string& given,
       " to 1e+09 (about 31 years), got ", given));
 }
 
-absl::Duration CheckedDelay(absl::Duration delay, const char* what) {
-  if (delay < absl::ZeroDuration() || delay > kMaxDelay) [[unlikely]] {
-    ThrowBadDelay(what, absl::StrCat(absl::FormatDuration(delay), " (",
-                                     absl::ToDoubleSeconds(delay), " s)"));
-  }
-  return delay;
+void ThrowBadDelayDuration(const char* what, absl::Duration delay) {
+  ThrowBadDelay(what, absl::StrCat(absl::FormatDuration(delay), " (",
+                                   absl::ToDoubleSeconds(delay), " s)"));
 }
 
 absl::Duration SecondsToDelay(double seconds, const char* what) {

@@ -73,8 +73,7 @@ void LoopBase::request_wake_up() {
   }
 }
 
-void LoopBase::check_loop_thread(const char* what) const {
-  if (!TXAIO_MISUSE_CHECKS) return;
+void LoopBase::check_loop_thread_slow(const char* what) const {
   const std::thread::id owner = loop_thread_.load(std::memory_order_relaxed);
   if (owner != std::thread::id() && owner != std::this_thread::get_id()) {
     internal::MisuseAbort(

@@ -121,8 +121,11 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
     std::thread::id previous_;
   };
 
-  // In debug builds, aborts if another thread is running this loop now.
-  void check_loop_thread(const char* what) const;
+  // In debug builds, aborts if another thread is running this loop now;
+  // nothing at all in release builds.
+  void check_loop_thread(const char* what) const {
+    if constexpr (TXAIO_MISUSE_CHECKS) check_loop_thread_slow(what);
+  }
 
   // Whether run_once() would find work now (ready tasks or due timers).
   bool has_ready_work();
@@ -141,6 +144,7 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   bool run_rounds(int max_rounds);
   // One round of run_once(): returns the number of callbacks run.
   size_t run_round();
+  void check_loop_thread_slow(const char* what) const;
   void after_run();
   void request_wake_up();
   void on_last_timer_cancelled() override;

@@ -2,7 +2,8 @@
 # The whole test suite: every test, then the tests tagged "asan"/"tsan" (the
 # conformance suite, the core's unit tests, the C ABI) under ASan+UBSan and
 # under TSan, the Python suites against an ASan build of the extension, then
-# the consumer examples. Installs what is missing first. Ends with
+# the fuzzers for a few seconds each (tools/fuzz.sh), then the consumer
+# examples. Installs what is missing first. Ends with
 # `N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +76,21 @@ else
   extra_failed=$((extra_failed + 1))
   status=1
 fi
+
+# The libFuzzer targets (testing/fuzz), a few seconds each from their
+# checked-in corpora, built with clang++ by tools/fuzz.sh (issue 10).
+echo "=== tools/fuzz.sh ==="
+fuzz_log=$(mktemp)
+tools/fuzz.sh 2>&1 | tee "$fuzz_log"
+fuzz_status=${PIPESTATUS[0]}
+fuzz_passed=$(grep -c '^PASS ' "$fuzz_log")
+fuzz_failed=$(grep -c '^FAIL ' "$fuzz_log")
+if [ "$fuzz_status" -ne 0 ]; then
+  status=1
+  [ "$fuzz_failed" -gt 0 ] || fuzz_failed=1
+fi
+extra_passed=$((extra_passed + fuzz_passed))
+extra_failed=$((extra_failed + fuzz_failed))
 
 # Consumers of an installed or depended-on txaio (issue 6).
 if [ -x tools/check_consumers.sh ]; then

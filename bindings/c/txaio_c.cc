@@ -938,7 +938,11 @@ txaio_status txaio_future_cancel(txaio_future* future, const char* message,
                                  int* was_pending) {
   return Guard(__func__, [&] {
     Check(future, "future");
-    bool pending = future->future.cancel(message != nullptr ? message : "");
+    // The canceller may destroy this handle, and with it the last reference
+    // on the loop (found by the C ABI fuzzer): hold both for the call.
+    std::shared_ptr<txaio::LoopBase> keep_loop = future->loop;
+    CFuture f = future->future;
+    bool pending = f.cancel(message != nullptr ? message : "");
     if (was_pending != nullptr) *was_pending = pending ? 1 : 0;
   });
 }

@@ -1609,6 +1609,19 @@ static void test_reliability(void) {
   OK(txaio_future_new(loop, destroy_cancelled_handle, &f, NULL, &f));
   OK(txaio_future_cancel(f, NULL, NULL));
   CHECK(f == NULL);
+  /* ...when that handle holds the last reference on its loop. */
+  {
+    txaio_loop* doomed = NULL;
+    Probe q;
+    probe_reset(&q);
+    OK(txaio_loop_new_manual(&doomed));
+    OK(txaio_future_new(doomed, destroy_cancelled_handle, &f, NULL, &f));
+    OK(txaio_future_add_callbacks(f, NULL, probe_errback, &q, probe_destroy));
+    OK(txaio_loop_destroy(doomed));
+    OK(txaio_future_cancel(f, NULL, NULL));
+    CHECK(f == NULL);
+    CHECK(q.destroyed == 1);
+  }
 
   /* Item 4: a run_for or delay past the limit is refused with a message
    * saying what was given and what is accepted... */

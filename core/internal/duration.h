@@ -71,8 +71,16 @@ inline constexpr absl::Duration kMaxDelay = absl::Seconds(1'000'000'000);
                                 const char* quantity = "delay",
                                 const char* min = "0");
 
+// ThrowBadDelay for a Duration.
+[[noreturn]] void ThrowBadDelayDuration(const char* what, absl::Duration delay);
+
 // `delay` if it follows the rule above, else ThrowBadDelay.
-absl::Duration CheckedDelay(absl::Duration delay, const char* what);
+inline absl::Duration CheckedDelay(absl::Duration delay, const char* what) {
+  if (delay < absl::ZeroDuration() || delay > kMaxDelay) [[unlikely]] {
+    ThrowBadDelayDuration(what, delay);
+  }
+  return delay;
+}
 
 }  // namespace txaio::internal
 

@@ -16,28 +16,16 @@
 #include "backends/manual/manual_loop.h"
 #include "backends/qt/qt_loop.h"
 #include "benchmark/benchmark.h"
-#include "core/batched_timer.h"
-#include "core/txaio.h"
+#include "testing/benchmarks/loop_timers.h"
 
 namespace {
 
-constexpr int kPending = 100'000;
+using txaio::bench::kPending;
 constexpr int kFarMs = 1000 * 1000;
 
 void BM_CallLaterCancel_100kPending_TxaioQt(benchmark::State& state) {
   txaio::QtLoop loop;  // creates the QCoreApplication
-  std::vector<txaio::DelayedCall> pending;
-  for (int i = 0; i < kPending; ++i) {
-    pending.push_back(loop.call_later(absl::Milliseconds(kFarMs + i), [] {}));
-  }
-  int i = 0;
-  for (auto _ : state) {
-    txaio::DelayedCall call =
-        loop.call_later(absl::Milliseconds(kFarMs + i++ % kPending), [] {});
-    call.cancel();
-  }
-  loop.run_until_idle();
-  state.SetItemsProcessed(state.iterations());
+  txaio::bench::CallLaterCancelWithPending(state, loop);
 }
 BENCHMARK(BM_CallLaterCancel_100kPending_TxaioQt);
 
@@ -64,30 +52,14 @@ void BM_QTimerStartStop_100kPending_RawQt(benchmark::State& state) {
 }
 BENCHMARK(BM_QTimerStartStop_100kPending_RawQt);
 
-template <typename LoopT>
-void BatchedInsertCancel(benchmark::State& state) {
-  LoopT loop;
-  txaio::BatchedTimer timer = txaio::make_batched_timer(loop, 1.0, 1000);
-  std::vector<txaio::BatchedCall> pending;
-  pending.reserve(1'000'000);
-  for (int i = 0; i < 1'000'000; ++i) {
-    pending.push_back(
-        timer.call_later(absl::Seconds(30) + absl::Microseconds(i), [] {}));
-  }
-  for (auto _ : state) {
-    txaio::BatchedCall call = timer.call_later(absl::Seconds(30), [] {});
-    call.cancel();
-  }
-  state.counters["pending"] = static_cast<double>(timer.pending());
-  state.SetItemsProcessed(state.iterations());
-  for (auto& call : pending) call.cancel();
-}
 void BM_BatchedInsertCancel_1MPending_ManualClock(benchmark::State& state) {
-  BatchedInsertCancel<txaio::ManualLoop>(state);
+  txaio::ManualLoop loop;
+  txaio::bench::BatchedInsertCancelWithPending(state, loop);
 }
 BENCHMARK(BM_BatchedInsertCancel_1MPending_ManualClock);
 void BM_BatchedInsertCancel_1MPending_Qt(benchmark::State& state) {
-  BatchedInsertCancel<txaio::QtLoop>(state);
+  txaio::QtLoop loop;
+  txaio::bench::BatchedInsertCancelWithPending(state, loop);
 }
 BENCHMARK(BM_BatchedInsertCancel_1MPending_Qt);
 

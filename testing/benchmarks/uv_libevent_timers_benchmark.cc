@@ -23,39 +23,22 @@
 #include "backends/manual/manual_loop.h"
 #include "backends/uv/uv_loop.h"
 #include "benchmark/benchmark.h"
-#include "core/batched_timer.h"
-#include "core/txaio.h"
+#include "testing/benchmarks/loop_timers.h"
 
 namespace {
 
-constexpr int kPending = 100'000;
+using txaio::bench::kPending;
 
 // --- call_later schedule + cancel with 100k pending ----------------------
 
-template <typename LoopT>
-void CallLaterCancel(benchmark::State& state) {
-  LoopT loop;
-  std::vector<txaio::DelayedCall> pending;
-  for (int i = 0; i < kPending; ++i) {
-    pending.push_back(
-        loop.call_later(absl::Seconds(1000) + absl::Microseconds(i), [] {}));
-  }
-  int i = 0;
-  for (auto _ : state) {
-    txaio::DelayedCall call = loop.call_later(
-        absl::Seconds(1000) + absl::Microseconds(i++ % kPending), [] {});
-    call.cancel();
-  }
-  loop.run_until_idle();
-  state.SetItemsProcessed(state.iterations());
-  for (auto& call : pending) call.cancel();
-}
 void BM_CallLaterCancel_100kPending_TxaioUv(benchmark::State& state) {
-  CallLaterCancel<txaio::UvLoop>(state);
+  txaio::UvLoop loop;
+  txaio::bench::CallLaterCancelWithPending(state, loop);
 }
 BENCHMARK(BM_CallLaterCancel_100kPending_TxaioUv);
 void BM_CallLaterCancel_100kPending_TxaioLibevent(benchmark::State& state) {
-  CallLaterCancel<txaio::LibeventLoop>(state);
+  txaio::LibeventLoop loop;
+  txaio::bench::CallLaterCancelWithPending(state, loop);
 }
 BENCHMARK(BM_CallLaterCancel_100kPending_TxaioLibevent);
 
@@ -115,49 +98,20 @@ BENCHMARK(BM_CallLaterCancel_100kPending_RawEvtimer);
 
 // --- BatchedTimer insert + cancel with 1M pending ------------------------
 
-// The 1M pending calls are spread over 100 s (10k per 1 s bucket), not 1 s
-// as in timers_benchmark.cc: on a real clock the measured calls land in the
-// bucket of now + 30 s, which after the first second of the run would
-// otherwise be empty. A call alone in its bucket creates the bucket, and its
-// cancel forgets it again, each time with a LoopBase::call_later and cancel
-// for the bucket's loop timer: a different case (about 100 ns more here).
-template <typename LoopT>
-void BatchedInsertCancel(benchmark::State& state) {
-  LoopT loop;
-  txaio::BatchedTimer timer = txaio::make_batched_timer(loop, 1.0, 1000);
-  std::vector<txaio::BatchedCall> pending;
-  pending.reserve(1'000'000);
-  for (int i = 0; i < 1'000'000; ++i) {
-    pending.push_back(timer.call_later(
-        absl::Seconds(30) + absl::Microseconds(100 * i), [] {}));
-  }
-  for (auto _ : state) {
-    txaio::BatchedCall call = timer.call_later(absl::Seconds(30), [] {});
-    call.cancel();
-  }
-  state.counters["pending"] = static_cast<double>(timer.pending());
-  state.SetItemsProcessed(state.iterations());
-  for (auto& call : pending) call.cancel();
-}
 void BM_BatchedInsertCancel_1MPending_ManualClock(benchmark::State& state) {
-  BatchedInsertCancel<txaio::ManualLoop>(state);
+  txaio::ManualLoop loop;
+  txaio::bench::BatchedInsertCancelWithPending(state, loop);
 }
 BENCHMARK(BM_BatchedInsertCancel_1MPending_ManualClock);
 void BM_BatchedInsertCancel_1MPending_Uv(benchmark::State& state) {
-  BatchedInsertCancel<txaio::UvLoop>(state);
+  txaio::UvLoop loop;
+  txaio::bench::BatchedInsertCancelWithPending(state, loop);
 }
 BENCHMARK(BM_BatchedInsertCancel_1MPending_Uv);
 void BM_BatchedInsertCancel_1MPending_Libevent(benchmark::State& state) {
-  BatchedInsertCancel<txaio::LibeventLoop>(state);
+  txaio::LibeventLoop loop;
+  txaio::bench::BatchedInsertCancelWithPending(state, loop);
 }
 BENCHMARK(BM_BatchedInsertCancel_1MPending_Libevent);
-
-// The clock read the real-clock variants pay per call_later.
-void BM_SteadyClockNow(benchmark::State& state) {
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(std::chrono::steady_clock::now());
-  }
-}
-BENCHMARK(BM_SteadyClockNow);
 
 }  // namespace

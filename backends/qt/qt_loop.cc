@@ -4,9 +4,16 @@
 #include <QtCore/qcoreevent.h>
 #include <QtCore/qeventloop.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qsocketnotifier.h>
 #include <QtCore/qtimer.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <climits>
+#include <cstdint>
+#include <cstring>
 #include <clocale>
 #include <mutex>
 #include <stdexcept>
@@ -106,20 +113,45 @@ void QtLoop::init() {
   QObject::connect(timer_.get(), &QTimer::timeout, context_.get(),
                    [this] { on_wake(/*timer=*/true); });
   events_ = std::make_unique<QEventLoop>();
+  loop_thread_ = std::this_thread::get_id();
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    throw std::runtime_error(std::string("QtLoop: eventfd: ") +
+                             std::strerror(errno));
+  }
+  notifier_ = std::make_unique<QSocketNotifier>(wake_fd_,
+                                                QSocketNotifier::Read);
+  QObject::connect(notifier_.get(), &QSocketNotifier::activated,
+                   context_.get(), [this] {
+                     uint64_t count;
+                     // Nonblocking: drains the counter, or finds it drained.
+                     (void)!read(wake_fd_, &count, sizeof count);
+                     wake_pending_.store(false, std::memory_order_release);
+                     on_wake(/*timer=*/false);
+                   });
 }
 
 QtLoop::~QtLoop() {
   // Deleting the QObject removes its posted wake-ups from Qt's queue and
   // deleting the QTimer unregisters it: nothing holds `this` afterwards.
   timer_.reset();
+  notifier_.reset();
   context_.reset();
   events_.reset();
+  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 void QtLoop::wake_up() {
   if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
-  // Qt takes the event over, and deletes it unsent if context_ goes first.
-  QCoreApplication::postEvent(context_.get(), new QEvent(WakeEventType()));
+  if (std::this_thread::get_id() == loop_thread_) {
+    // Qt takes the event over, and deletes it unsent if context_ goes first.
+    QCoreApplication::postEvent(context_.get(), new QEvent(WakeEventType()));
+    return;
+  }
+  const uint64_t one = 1;
+  // Cannot fail short of a counter overflow, which one pending wake-up at a
+  // time rules out.
+  (void)!write(wake_fd_, &one, sizeof one);
 }
 
 void QtLoop::wake_at(absl::Duration deadline) {

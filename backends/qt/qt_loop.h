@@ -40,6 +40,7 @@
 #include <atomic>
 #include <memory>
 #include <string_view>
+#include <thread>
 
 #include "absl/time/time.h"
 #include "core/steady_clock_loop.h"
@@ -47,6 +48,7 @@
 class QCoreApplication;
 class QEventLoop;
 class QObject;
+class QSocketNotifier;
 class QTimer;
 
 namespace txaio {
@@ -76,7 +78,9 @@ class QtLoop : public SteadyClockLoop {
   QCoreApplication& application() { return *app_; }
 
  protected:
-  // Posts one wake-up event to the loop thread (at most one pending).
+  // On the loop thread, posts one wake-up event; from another thread,
+  // signals an eventfd that a QSocketNotifier on the loop thread watches (at
+  // most one wake-up pending either way).
   void wake_up() override;
   // Starts the QTimer for the whole milliseconds until `deadline`.
   void wake_at(absl::Duration deadline) override;
@@ -101,6 +105,13 @@ class QtLoop : public SteadyClockLoop {
   std::unique_ptr<QObject> context_;
   // The one timer for wake_at().
   std::unique_ptr<QTimer> timer_;
+  // Other threads' wake-ups: an eventfd, and its notifier on the loop thread.
+  // (A QEvent posted from another thread is handed over under Qt's futex
+  // QMutex, which ThreadSanitizer cannot see; the eventfd's write and read
+  // order the hand-over for it, and need no allocation on the way.)
+  int wake_fd_ = -1;
+  std::unique_ptr<QSocketNotifier> notifier_;
+  std::thread::id loop_thread_;
   // Processes the thread's events for iterate(); constructing it also makes
   // sure the thread has an event dispatcher.
   std::unique_ptr<QEventLoop> events_;

@@ -10,6 +10,7 @@
 //
 //   bazel run -c opt //testing/benchmarks:scale_benchmark
 #include <atomic>
+#include <barrier>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,7 +51,8 @@ struct TxaioWorker {
   std::unique_ptr<txaio::RunnableLoop> loop;
   TxaioWorker* next = nullptr;
   int64_t done = 0;        // items finished by this thread, all iterations
-  int64_t received = 0;    // hand-offs run on this loop, all iterations
+  int64_t received = 0;        // hand-offs run on this loop, this iteration
+  int64_t received_total = 0;  // the same, all iterations
   int64_t received_goal = 0;
   int left = 0;
   txaio::Future<void> finished;
@@ -85,30 +87,39 @@ void BM_Scale_Txaio(benchmark::State& state, const std::string& name) {
   const int threads = static_cast<int>(state.range(0));
   std::vector<TxaioWorker> workers(threads);
   for (int i = 0; i < threads; ++i) {
-    workers[i].loop = txaio::make_loop(name);
     workers[i].next = &workers[(i + 1) % threads];
   }
+  // Each loop is made, run and destroyed on its own thread (a Qt loop's
+  // objects belong to the thread that made them); the barriers keep every
+  // loop alive while any thread may still hand work to it.
+  std::barrier made(threads);
+  std::barrier ran(threads);
   int64_t iterations = 0;
   for (auto _ : state) {
     ++iterations;
-    for (TxaioWorker& w : workers) {
-      w.left = kItems;
-      w.received_goal += kHandOffs;
-      w.finished = txaio::with_config(*w.loop).create_future<void>();
-    }
     std::vector<std::thread> pool;
     for (TxaioWorker& w : workers) {
-      pool.emplace_back([&w] {
+      pool.emplace_back([&w, &name, &made, &ran] {
+        w.loop = txaio::make_loop(name);
+        w.left = kItems;
+        w.received = 0;
+        w.received_goal = kHandOffs;
+        w.finished = txaio::with_config(*w.loop).create_future<void>();
+        made.arrive_and_wait();
         w.loop->call_soon([&w] { w.step(); });
         w.loop->run_until_complete(w.finished);
+        ran.arrive_and_wait();
+        w.finished = txaio::Future<void>();
+        w.loop.reset();
       });
     }
     for (std::thread& t : pool) t.join();
+    for (TxaioWorker& w : workers) w.received_total += w.received;
   }
   std::vector<int64_t> done, received;
   for (TxaioWorker& w : workers) {
     done.push_back(w.done);
-    received.push_back(w.received);
+    received.push_back(w.received_total);
   }
   Check(state, done, received, iterations);
 }

@@ -35,7 +35,9 @@ mkdir -p "$out/obj"
 
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I.
        -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all)
-absl_libs=$(sed -n 's/^ *"\(-l[a-z_]*\)",$/\1/p' third_party/absl/BUILD)
+# The system libraries the core links, as their Bazel wrappers list them.
+system_libs=$(sed -n 's/^ *"\(-l[a-z_]*\)",.*$/\1/p' third_party/absl/BUILD \
+  third_party/libdw/BUILD)
 
 # The library: the core, the manual backend and the C ABI.
 sources=$(ls core/*.cc core/internal/*.cc | grep -v '_test\.cc$' | grep -v testutil)
@@ -58,7 +60,7 @@ fi
 for t in "${targets[@]}"; do
   bin="$out/$t"
   if ! "$CXX" "${flags[@]}" -fsanitize=fuzzer "testing/fuzz/$t.cc" \
-       "${objects[@]}" $absl_libs -lpthread -o "$bin"; then
+       "${objects[@]}" $system_libs -lpthread -o "$bin"; then
     echo "FAIL fuzz-$t (build)"
     status=1
     continue

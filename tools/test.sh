@@ -30,17 +30,38 @@ done
 
 extra_passed=0
 extra_failed=0
+# step NAME COMMAND...: runs a check outside Bazel and adds its cases to the
+# totals. A command that prints `PASS x`/`FAIL x` lines has one case per
+# line; one that prints none is one case, passed by its exit status. A
+# non-zero exit with no FAIL line (a crash, a timeout) counts one failure.
+step() {
+  local name=$1
+  shift
+  echo "=== $name ==="
+  local log
+  log=$(mktemp)
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -c '^PASS ' "$log")
+  f=$(grep -c '^FAIL ' "$log")
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$rc" -eq 0 ]; then
+    echo "PASS $name"
+    p=1
+  fi
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    if [ "$f" -eq 0 ]; then
+      echo "FAIL $name (exit status $rc)"
+      f=1
+    fi
+  fi
+  extra_passed=$((extra_passed + p))
+  extra_failed=$((extra_failed + f))
+}
 
 # The Python suites against an ASan+UBSan build of the native extension.
-echo "=== tools/python_asan.sh ==="
-if tools/python_asan.sh; then
-  echo "PASS python-asan"
-  extra_passed=$((extra_passed + 1))
-else
-  echo "FAIL python-asan"
-  extra_failed=$((extra_failed + 1))
-  status=1
-fi
+step python-asan tools/python_asan.sh
 
 # The Python package on Debian's Twisted 22.4 and on Twisted 24.11 and 26.10
 # from PyPI (venvs cached under ~/.cache/txaio-cpp): our suite and upstream
@@ -50,27 +71,13 @@ fi
 # from PyPI), each limited to 10 minutes, so that .ci/run stays well under
 # an hour on 2 cores; all six: `tools/python_matrix.py --autobahn --wheel W`
 # (figures in docs/python.md). A comparison cut short counts as failed.
-python_matrix() {  # python_matrix ARGS...: one run, its lines counted.
-  local log
-  log=$(mktemp)
-  timeout 2400 /usr/bin/python3 tools/python_matrix.py --wheel "$wheel" "$@" \
-    2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
-  local p f
-  p=$(grep -c '^PASS ' "$log")
-  f=$(grep -c '^FAIL ' "$log")
-  if [ "$rc" -ne 0 ]; then
-    status=1
-    [ "$f" -gt 0 ] || f=1
-  fi
-  extra_passed=$((extra_passed + p))
-  extra_failed=$((extra_failed + f))
-}
-echo "=== tools/python_matrix.py ==="
 if bazel build -c opt //bindings/python:wheel; then
   wheel=$(ls "$(bazel info -c opt bazel-bin)"/bindings/python/txaio-*.whl)
-  python_matrix
-  python_matrix --autobahn --autobahn-timeout 600 --envs debian,twisted-newest
+  step python-matrix timeout 2400 /usr/bin/python3 tools/python_matrix.py \
+    --wheel "$wheel"
+  step python-matrix-autobahn timeout 2400 /usr/bin/python3 \
+    tools/python_matrix.py --wheel "$wheel" --autobahn --autobahn-timeout 600 \
+    --envs debian,twisted-newest
 else
   echo "FAIL python-wheel"
   extra_failed=$((extra_failed + 1))
@@ -79,34 +86,10 @@ fi
 
 # The libFuzzer targets (testing/fuzz), a few seconds each from their
 # checked-in corpora, built with clang++ by tools/fuzz.sh (issue 10).
-echo "=== tools/fuzz.sh ==="
-fuzz_log=$(mktemp)
-tools/fuzz.sh 2>&1 | tee "$fuzz_log"
-fuzz_status=${PIPESTATUS[0]}
-fuzz_passed=$(grep -c '^PASS ' "$fuzz_log")
-fuzz_failed=$(grep -c '^FAIL ' "$fuzz_log")
-if [ "$fuzz_status" -ne 0 ]; then
-  status=1
-  [ "$fuzz_failed" -gt 0 ] || fuzz_failed=1
-fi
-extra_passed=$((extra_passed + fuzz_passed))
-extra_failed=$((extra_failed + fuzz_failed))
+step fuzz tools/fuzz.sh
 
 # Consumers of an installed or depended-on txaio (issue 6).
-if [ -x tools/check_consumers.sh ]; then
-  echo "=== tools/check_consumers.sh ==="
-  consumers_log=$(mktemp)
-  tools/check_consumers.sh 2>&1 | tee "$consumers_log"
-  consumers_status=${PIPESTATUS[0]}
-  consumers_passed=$(grep -c '^PASS ' "$consumers_log")
-  consumers_failed=$(grep -c '^FAIL ' "$consumers_log")
-  if [ "$consumers_status" -ne 0 ]; then
-    status=1
-    [ "$consumers_failed" -gt 0 ] || consumers_failed=1
-  fi
-  extra_passed=$((extra_passed + consumers_passed))
-  extra_failed=$((extra_failed + consumers_failed))
-fi
+step consumers tools/check_consumers.sh
 
 summary=$(/usr/bin/python3 tools/summarize_tests.py "$events_dir"/*.json)
 echo "$summary" | grep -v ' passed, ' || true

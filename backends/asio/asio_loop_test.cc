@@ -9,6 +9,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
 #include "core/api.h"
+#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
@@ -44,17 +45,9 @@ TEST(AsioLoopTest, RunUntilIdleDoesNotWaitForTimers) {
   EXPECT_TRUE(call.active());
 }
 
-TEST(AsioLoopTest, StopFromAnotherThreadEndsRun) {
+TEST(AsioLoopTest, IdleRunWaitsUntilStoppedFromAnotherThread) {
   AsioLoop loop;
-  bool ran = false;
-  loop.call_soon([&] { ran = true; });
-  std::thread stopper([&] {
-    // Handed to the loop thread first, so stop() comes after the task ran.
-    loop.call_soon_threadsafe([&] { loop.stop(); });
-  });
-  loop.run();  // returns only through stop()
-  stopper.join();
-  EXPECT_TRUE(ran);
+  loop_checks::ExpectIdleRunWaitsUntilStoppedFromAnotherThread(loop);
 }
 
 TEST(AsioLoopTest, DestroyedLoopLeavesItsQueuedWorkHarmless) {

@@ -14,6 +14,7 @@
 
 #include "core/api.h"
 #include "core/loop_registry.h"
+#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
@@ -124,55 +125,20 @@ TEST(GlibLoopTest, CallSoonThreadsafeWakesAContextBlockedInPoll) {
   EXPECT_TRUE(ran);
 }
 
-TEST(GlibLoopTest, StopFromAnotherThreadEndsRun) {
+TEST(GlibLoopTest, IdleRunWaitsUntilStoppedFromAnotherThread) {
   GlibLoop loop;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    loop.stop();
-  });
-  loop.run();  // returns only through stop(), from a blocked poll()
-  stopper.join();
+  loop_checks::ExpectIdleRunWaitsUntilStoppedFromAnotherThread(loop);
 }
 
-// A backend timer that fires before the deadline (as libuv's, counting
-// from a cached time, can): GlibLoop's timer must hand it to
-// on_wake_at_timer(), which arms it again, or the loop would sleep through
-// the deadline. Simulated by arming the real timer 5 ms early.
-class EarlyTimerGlibLoop : public GlibLoop {
- protected:
-  void wake_at(absl::Duration deadline) override {
-    GlibLoop::wake_at(deadline - absl::Milliseconds(5));
-  }
-};
-
 TEST(GlibLoopTest, TimerThatFiresEarlyIsArmedAgain) {
-  EarlyTimerGlibLoop loop;
-  const absl::Duration deadline = loop.now() + absl::Milliseconds(20);
-  absl::Duration ran_at;
-  loop.call_later(deadline - loop.now(), [&] { ran_at = loop.now(); });
-  // run_for's own end is a later timer: if an early fire were taken for
-  // the deadline and not re-armed, nothing would wake the loop again and
-  // the test would hang (and fail on its timeout).
-  loop.run_for(absl::Milliseconds(40));
-  EXPECT_GE(ran_at, deadline) << "the call ran before its deadline";
+  loop_checks::ExpectTimerFiringEarlyIsArmedAgain<GlibLoop>();
 }
 
 TEST(GlibLoopTest, TimersAreNeverEarlyOnGlibsClock) {
   // GLib's own timeouts count from its cached iteration time; ours compare
   // the deadline with CLOCK_MONOTONIC read when the source is checked.
   GlibLoop loop;
-  int early = 0;
-  int fired = 0;
-  for (int i = 1; i <= 20; ++i) {
-    const absl::Duration deadline = loop.now() + absl::Microseconds(700 * i);
-    loop.call_later(deadline - loop.now(), [&, deadline] {
-      ++fired;
-      if (loop.now() < deadline) ++early;
-    });
-  }
-  loop.run_for(absl::Milliseconds(30));
-  EXPECT_EQ(fired, 20);
-  EXPECT_EQ(early, 0);
+  loop_checks::ExpectTimersAreNeverEarly(loop);
   // And GLib's g_get_monotonic_time agrees with our clock (same source).
   const int64_t glib_us = g_get_monotonic_time();
   EXPECT_LT(absl::AbsDuration(absl::Microseconds(glib_us) - loop.now()),

@@ -16,6 +16,7 @@
 
 #include "core/api.h"
 #include "core/loop_registry.h"
+#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
@@ -119,14 +120,9 @@ TEST(QtLoopTest, CallSoonThreadsafeWakesABlockedExec) {
   EXPECT_TRUE(ran);
 }
 
-TEST(QtLoopTest, StopFromAnotherThreadEndsRun) {
+TEST(QtLoopTest, IdleRunWaitsUntilStoppedFromAnotherThread) {
   QtLoop loop;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    loop.stop();
-  });
-  loop.run();  // returns only through stop(), from a blocked wait
-  stopper.join();
+  loop_checks::ExpectIdleRunWaitsUntilStoppedFromAnotherThread(loop);
 }
 
 TEST(QtLoopTest, OwningLoopsOnOneThreadKeepTheirWorkApart) {
@@ -156,43 +152,13 @@ TEST(QtLoopTest, WrappingLoopRunsWhileAnOwningLoopRuns) {
   EXPECT_TRUE(ran) << "the application's loop stalled while a library ran";
 }
 
-// A backend timer that fires before the deadline (as libuv's, counting
-// from a cached time, can): QtLoop's timer must hand it to
-// on_wake_at_timer(), which arms it again, or the loop would sleep through
-// the deadline. Simulated by arming the real timer 5 ms early.
-class EarlyTimerQtLoop : public QtLoop {
- protected:
-  void wake_at(absl::Duration deadline) override {
-    QtLoop::wake_at(deadline - absl::Milliseconds(5));
-  }
-};
-
 TEST(QtLoopTest, TimerThatFiresEarlyIsArmedAgain) {
-  EarlyTimerQtLoop loop;
-  const absl::Duration deadline = loop.now() + absl::Milliseconds(20);
-  absl::Duration ran_at;
-  loop.call_later(deadline - loop.now(), [&] { ran_at = loop.now(); });
-  // run_for's own end is a later timer: if an early fire were taken for
-  // the deadline and not re-armed, nothing would wake the loop again and
-  // the test would hang (and fail on its timeout).
-  loop.run_for(absl::Milliseconds(40));
-  EXPECT_GE(ran_at, deadline) << "the call ran before its deadline";
+  loop_checks::ExpectTimerFiringEarlyIsArmedAgain<QtLoop>();
 }
 
 TEST(QtLoopTest, TimersAreNeverEarly) {
   QtLoop loop;
-  int early = 0;
-  int fired = 0;
-  for (int i = 1; i <= 20; ++i) {
-    const absl::Duration deadline = loop.now() + absl::Microseconds(700 * i);
-    loop.call_later(deadline - loop.now(), [&, deadline] {
-      ++fired;
-      if (loop.now() < deadline) ++early;
-    });
-  }
-  loop.run_for(absl::Milliseconds(30));
-  EXPECT_EQ(fired, 20);
-  EXPECT_EQ(early, 0);
+  loop_checks::ExpectTimersAreNeverEarly(loop);
 }
 
 TEST(QtLoopTest, DestroyedLoopLeavesTheApplicationClean) {

@@ -58,12 +58,7 @@ class AppContext {
 };
 
 TEST(GlibLoopTest, RegisteredAsGlib) {
-  std::unique_ptr<RunnableLoop> loop = make_loop("glib");
-  EXPECT_EQ(loop->framework(), "glib");
-  bool ran = false;
-  loop->call_soon([&] { ran = true; });
-  loop->run_until_idle();
-  EXPECT_TRUE(ran);
+  loop_checks::ExpectRegisteredAs<GlibLoop>("glib");
 }
 
 TEST(GlibLoopTest, ApplicationRunsTheWrappedContextWithItsOwnApi) {

@@ -243,14 +243,7 @@ TEST(LibeventLoopTest, OwnedBaseServesTheApplicationsEventsToo) {
 }
 
 TEST(LibeventLoopTest, RegisteredAsLibevent) {
-  std::shared_ptr<Loop> previous = use_loop(nullptr);
-  RunnableLoop& loop = use_loop_named("libevent");
-  EXPECT_EQ(using_framework(), "libevent");
-  EXPECT_NE(dynamic_cast<LibeventLoop*>(&loop), nullptr);
-  Future<void> nap = sleep(0.002);
-  loop.run_until_complete(nap);
-  EXPECT_TRUE(nap.succeeded());
-  use_loop(std::move(previous));
+  loop_checks::ExpectRegisteredAs<LibeventLoop>("libevent");
 }
 
 }  // namespace

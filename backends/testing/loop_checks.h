@@ -10,7 +10,13 @@
 #include <thread>
 #include <utility>
 
+#include <memory>
+#include <string_view>
+
 #include "absl/time/time.h"
+#include "core/api.h"
+#include "core/loop_registry.h"
+#include "core/runnable_loop.h"
 #include "gtest/gtest.h"
 
 namespace txaio::loop_checks {
@@ -75,6 +81,20 @@ void ExpectIdleRunWaitsUntilStoppedFromAnotherThread(BackendLoop& loop) {
       1000.0 * static_cast<double>(std::clock() - cpu_before) / CLOCKS_PER_SEC;
   stopper.join();
   EXPECT_LT(cpu_ms, 25.0) << "run() spun instead of waiting";
+}
+
+// The backend is registered as `name`: use_loop_named(name) selects a
+// `BackendLoop` that the free functions then use. Restores the selection.
+template <class BackendLoop>
+void ExpectRegisteredAs(std::string_view name) {
+  std::shared_ptr<Loop> previous = use_loop(nullptr);
+  RunnableLoop& loop = use_loop_named(name);
+  EXPECT_EQ(using_framework(), name);
+  EXPECT_NE(dynamic_cast<BackendLoop*>(&loop), nullptr);
+  Future<void> nap = sleep(0.002);
+  loop.run_until_complete(nap);
+  EXPECT_TRUE(nap.succeeded());
+  use_loop(std::move(previous));
 }
 
 }  // namespace txaio::loop_checks

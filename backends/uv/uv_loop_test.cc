@@ -234,14 +234,7 @@ TEST(UvLoopTest, ATimerDueBeforeTheIterationDoesNotLeaveTheRunAsleep) {
 }
 
 TEST(UvLoopTest, RegisteredAsUv) {
-  std::shared_ptr<Loop> previous = use_loop(nullptr);
-  RunnableLoop& loop = use_loop_named("uv");
-  EXPECT_EQ(using_framework(), "uv");
-  EXPECT_NE(dynamic_cast<UvLoop*>(&loop), nullptr);
-  Future<void> nap = sleep(0.002);
-  loop.run_until_complete(nap);
-  EXPECT_TRUE(nap.succeeded());
-  use_loop(std::move(previous));
+  loop_checks::ExpectRegisteredAs<UvLoop>("uv");
 }
 
 }  // namespace

@@ -33,10 +33,12 @@
 // Thread rule: like DelayedCall, a BatchedTimer and its BatchedCall handles
 // (including their copies and destruction) are used only on the loop's
 // thread. The loop must outlive every call_later made through the timer;
-// handles and the timer itself may outlive the loop (they become inert).//
+// handles and the timer itself may outlive the loop (they become inert).
+//
 // The state behind a timer (the slab of calls, the buckets) is internal:
 // core/internal/batched_timer_state.h; the inline definitions of the
-// templates and of the hot path below are in core/internal/batched_timer_inl.h.
+// templates and of the hot path below are in
+// core/internal/batched_timer_inl.h.
 #ifndef TXAIO_CORE_BATCHED_TIMER_H_
 #define TXAIO_CORE_BATCHED_TIMER_H_
 

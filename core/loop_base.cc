@@ -29,10 +29,6 @@ absl::Duration CeilToMillisecond(absl::Duration t) {
   return floor == t ? t : floor + absl::Milliseconds(1);
 }
 
-}  // namespace
-
-namespace {
-
 // Past any deadline a real clock reaches (146 years of uptime), and far from
 // overflowing the int64 nanoseconds backends convert wake-ups to.
 constexpr absl::Duration kLatestWakeUp =

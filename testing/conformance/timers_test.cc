@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "core/loop_base.h"
 #include "testing/conformance/fixture.h"
 
 namespace txaio::conformance {

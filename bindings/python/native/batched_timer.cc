@@ -201,7 +201,7 @@ std::shared_ptr<Core> CoreFor(BatchedTimer* t) {
 
 // The latest deadline the core can file (2^62 ns, about 146 years on the
 // loop's clock); later ones are filed there (docs/python.md).
-constexpr double kHorizonSeconds = txaio::internal::kMaxBatchedDeadlineNs / 1e9;
+const double kHorizonSeconds = absl::ToDoubleSeconds(txaio::kMaxBatchedDeadline);
 
 // Where upstream txaio's _BatchedTimer files a call `delay` seconds after
 // `now`: int(now + delay) whole seconds in milliseconds, minus the
@@ -300,7 +300,7 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   try {
     call = core->timer.schedule_at(
         deadline >= kHorizonSeconds
-            ? absl::Nanoseconds(txaio::internal::kMaxBatchedDeadlineNs)
+            ? txaio::kMaxBatchedDeadline
             : absl::Seconds(deadline),
         PyCall(record));
   } catch (...) {

@@ -52,13 +52,7 @@ Loop& default_loop() {
 }
 
 Future<void> Api::sleep(absl::Duration delay) const {
-  auto timer = std::make_shared<DelayedCall>();
-  Future<void> done(*loop_,
-                    [timer](Future<void>&) { timer->cancel(); });
-  *timer = loop_->call_later(delay, [done]() mutable {
-    if (!done.is_called()) done.resolve();
-  });
-  return done;
+  return sleep<void>(delay);
 }
 
 Future<void> Api::sleep(double seconds) const {

@@ -147,6 +147,22 @@ class Api {
   // underlying delayed call.
   Future<void> sleep(absl::Duration delay) const;
   Future<void> sleep(double seconds) const;
+  // The same for a future of another value type, resolved with T{}: for
+  // bindings whose futures all carry one value type (the C ABI's).
+  template <typename T>
+  Future<T> sleep(absl::Duration delay) const {
+    auto timer = std::make_shared<DelayedCall>();
+    Future<T> done(*loop_, [timer](Future<T>&) { timer->cancel(); });
+    *timer = loop_->call_later(delay, [done]() mutable {
+      if (done.is_called()) return;
+      if constexpr (std::is_void_v<T>) {
+        done.resolve();
+      } else {
+        done.resolve(T{});
+      }
+    });
+    return done;
+  }
 
  private:
   Loop* loop_;

@@ -66,8 +66,8 @@ inline int64_t SaturatingAdd(int64_t a, int64_t b) {
 using ::txaio::kMaxDelaySeconds;
 inline constexpr int64_t kMaxDelayNs = 1'000'000'000'000'000'000;
 inline constexpr absl::Duration kMaxDelay = absl::Seconds(1'000'000'000);
-static_assert(kMaxDelayNs == static_cast<int64_t>(kMaxDelaySeconds) *
-                                 1'000'000'000);
+static_assert(kMaxDelayNs ==
+              static_cast<int64_t>(kMaxDelaySeconds) * 1'000'000'000);
 
 // The public conversion under its former internal name, for callers not yet
 // switched to core/delay.h (core/batched_timer.h).

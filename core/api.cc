@@ -6,9 +6,8 @@
 #include <stdexcept>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/strings/str_cat.h"
+#include "core/delay.h"
 #include "core/errors.h"
-#include "core/internal/duration.h"
 
 namespace txaio {
 namespace {
@@ -52,42 +51,12 @@ Loop& default_loop() {
   return *loop;
 }
 
-namespace internal {
-
-void ThrowBadDelay(const char* what, const std::string& given,
-                   const char* quantity, const char* min) {
-  throw std::invalid_argument(absl::StrCat(
-      what, ": ", quantity, " must be a finite number of seconds from ", min,
-      " to 1e+09 (about 31 years), got ", given));
-}
-
-void ThrowBadDelayDuration(const char* what, absl::Duration delay) {
-  ThrowBadDelay(what, absl::StrCat(absl::FormatDuration(delay), " (",
-                                   absl::ToDoubleSeconds(delay), " s)"));
-}
-
-absl::Duration SecondsToDelay(double seconds, const char* what) {
-  // Also false for NaN.
-  if (!(seconds >= 0 && seconds <= kMaxDelaySeconds)) [[unlikely]] {
-    ThrowBadDelay(what, absl::StrCat(seconds));
-  }
-  return absl::Seconds(seconds);
-}
-
-}  // namespace internal
-
 Future<void> Api::sleep(absl::Duration delay) const {
-  auto timer = std::make_shared<DelayedCall>();
-  Future<void> done(*loop_,
-                    [timer](Future<void>&) { timer->cancel(); });
-  *timer = loop_->call_later(delay, [done]() mutable {
-    if (!done.is_called()) done.resolve();
-  });
-  return done;
+  return sleep<void>(delay);
 }
 
 Future<void> Api::sleep(double seconds) const {
-  return sleep(internal::SecondsToDelay(seconds, "sleep"));
+  return sleep(SecondsToDelay(seconds, "sleep"));
 }
 
 }  // namespace txaio

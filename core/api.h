@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/delay.h"
 #include "core/failure.h"
 #include "core/future.h"
 #include "core/loop.h"
@@ -36,13 +37,6 @@ std::string_view using_framework();
 
 // The default loop. Throws UsageError naming what to call if none is selected.
 Loop& default_loop();
-
-namespace internal {
-// Converts seconds, as txaio takes them, to a delay; anything but a finite
-// number from 0 to 1e9 (internal::kMaxDelaySeconds) throws
-// std::invalid_argument naming `what`, the value given and the range.
-absl::Duration SecondsToDelay(double seconds, const char* what);
-}  // namespace internal
 
 // The txaio calls that need a loop, bound to one loop.
 class Api {
@@ -145,7 +139,7 @@ class Api {
   // As above with the delay in seconds, as txaio takes it.
   template <typename F, typename... Args>
   DelayedCall call_later(double seconds, F&& fn, Args&&... args) const {
-    return call_later(internal::SecondsToDelay(seconds, "call_later"),
+    return call_later(SecondsToDelay(seconds, "call_later"),
                       std::forward<F>(fn), std::forward<Args>(args)...);
   }
 
@@ -153,6 +147,22 @@ class Api {
   // underlying delayed call.
   Future<void> sleep(absl::Duration delay) const;
   Future<void> sleep(double seconds) const;
+  // The same for a future of another value type, resolved with T{}: for
+  // bindings whose futures all carry one value type (the C ABI's).
+  template <typename T>
+  Future<T> sleep(absl::Duration delay) const {
+    auto timer = std::make_shared<DelayedCall>();
+    Future<T> done(*loop_, [timer](Future<T>&) { timer->cancel(); });
+    *timer = loop_->call_later(delay, [done]() mutable {
+      if (done.is_called()) return;
+      if constexpr (std::is_void_v<T>) {
+        done.resolve();
+      } else {
+        done.resolve(T{});
+      }
+    });
+    return done;
+  }
 
  private:
   Loop* loop_;

@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/api.h"
+#include "core/delay.h"
 #include "core/errors.h"
 #include "core/failure.h"
 #include "core/future.h"
@@ -199,7 +200,7 @@ Future<T> with_timeout(Future<T> input, absl::Duration timeout) {
 template <typename T>
 Future<T> with_timeout(Future<T> input, double seconds) {
   return with_timeout(std::move(input),
-                      internal::SecondsToDelay(seconds, "with_timeout"));
+                      SecondsToDelay(seconds, "with_timeout"));
 }
 
 // What when_any() gives: which input completed first, and its value

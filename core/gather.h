@@ -5,13 +5,15 @@
 //
 // The result lists, in input order, each future's value or its Failure. With
 // consume_exceptions = false the gathered future instead fails with the first
-// failure to happen.
+// failure to happen. gather_into() does the same into a future of the
+// caller's own value type.
 #ifndef TXAIO_CORE_GATHER_H_
 #define TXAIO_CORE_GATHER_H_
 
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -26,29 +28,44 @@ namespace txaio {
 template <typename T>
 using Outcome = std::variant<ValueOf<T>, Failure>;
 
-// Gathers `futures` into a future on `api`'s loop. T must be copyable: each
-// value is copied into the result.
-template <typename T>
-Future<std::vector<Outcome<T>>> gather(const Api& api,
-                                       std::vector<Future<T>> futures,
-                                       bool consume_exceptions = true) {
+// gather() completing a future of the caller's own value type: `out`
+// (pending) is resolved with make_result(results), the results as gather()
+// lists them (moved), or rejected with the first failure to happen when
+// consume_exceptions is false, or with what make_result throws. For bindings
+// whose futures all carry one value type (the C ABI's txaio_gather_results).
+// Cancelling `out` cancels no input; their outcomes are then ignored.
+template <typename T, typename R, typename MakeResult>
+void gather_into(Future<R> out, std::vector<Future<T>> futures,
+                 bool consume_exceptions, MakeResult make_result) {
   using Results = std::vector<Outcome<T>>;
-  Future<Results> gathered = api.create_future<Results>();
-  if (futures.empty()) {
-    gathered.resolve(Results());
-    return gathered;
-  }
   struct Pending {
     std::vector<std::optional<Outcome<T>>> slots;
     size_t remaining;
-    Future<Results> gathered;
+    Future<R> out;
+    MakeResult make_result;
+
+    // Resolves `out` with every slot (all filled); what throws rejects it.
+    void complete() {
+      try {
+        Results results;
+        results.reserve(slots.size());
+        for (auto& slot : slots) results.push_back(std::move(*slot));
+        out.resolve(make_result(std::move(results)));
+      } catch (...) {
+        if (!out.is_called()) out.reject(create_failure());
+      }
+    }
   };
   auto pending = std::make_shared<Pending>(
       Pending{std::vector<std::optional<Outcome<T>>>(futures.size()),
-              futures.size(), gathered});
+              futures.size(), std::move(out), std::move(make_result)});
+  if (futures.empty()) {
+    pending->complete();
+    return;
+  }
   auto finish_one = [pending, consume_exceptions](size_t index,
                                                   Outcome<T> outcome) {
-    Future<Results>& out = pending->gathered;
+    Future<R>& out = pending->out;
     if (out.is_called()) return;  // failed early, or cancelled
     if (!consume_exceptions && outcome.index() == 1) {
       out.reject(std::get<1>(std::move(outcome)));
@@ -56,10 +73,7 @@ Future<std::vector<Outcome<T>>> gather(const Api& api,
     }
     pending->slots[index].emplace(std::move(outcome));
     if (--pending->remaining > 0) return;
-    Results results;
-    results.reserve(pending->slots.size());
-    for (auto& slot : pending->slots) results.push_back(std::move(*slot));
-    out.resolve(std::move(results));
+    pending->complete();
   };
   for (size_t i = 0; i < futures.size(); ++i) {
     Callback<T> on_value;
@@ -68,11 +82,22 @@ Future<std::vector<Outcome<T>>> gather(const Api& api,
     } else {
       on_value = [finish_one, i](const T& value) { finish_one(i, value); };
     }
-    futures[i].add_callbacks(std::move(on_value),
-                             [finish_one, i](const Failure& failure) {
-                               finish_one(i, failure);
-                             });
+    futures[i].add_callbacks(
+        std::move(on_value),
+        [finish_one, i](const Failure& failure) { finish_one(i, failure); });
   }
+}
+
+// Gathers `futures` into a future on `api`'s loop. T must be copyable: each
+// value is copied into the result.
+template <typename T>
+Future<std::vector<Outcome<T>>> gather(const Api& api,
+                                       std::vector<Future<T>> futures,
+                                       bool consume_exceptions = true) {
+  using Results = std::vector<Outcome<T>>;
+  Future<Results> gathered = api.create_future<Results>();
+  gather_into(gathered, std::move(futures), consume_exceptions,
+              [](Results results) { return results; });
   return gathered;
 }
 

@@ -7,6 +7,7 @@
 #include "core/batched_timer.h"
 #include "core/compose.h"
 #include "core/coroutine.h"
+#include "core/delay.h"
 #include "core/errors.h"
 #include "core/failure.h"
 #include "core/future.h"

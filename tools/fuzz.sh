@@ -39,9 +39,9 @@ flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I.
 system_libs=$(sed -n 's/^ *"\(-l[a-z_]*\)",.*$/\1/p' third_party/absl/BUILD \
   third_party/libdw/BUILD)
 
-# The library: the core, the manual backend and the C ABI.
+# The library: the core, the manual backend and the C ABI (bindings/c/*.cc).
 sources=$(ls core/*.cc core/internal/*.cc | grep -v '_test\.cc$' | grep -v testutil)
-sources="$sources backends/manual/manual_loop.cc bindings/c/txaio_c.cc"
+sources="$sources backends/manual/manual_loop.cc $(ls bindings/c/*.cc)"
 objects=()
 status=0
 for src in $sources; do

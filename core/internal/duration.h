@@ -14,6 +14,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/time/time.h"
+#include "core/delay.h"
 
 namespace txaio::internal {
 
@@ -60,9 +61,17 @@ inline int64_t SaturatingAdd(int64_t a, int64_t b) {
 // number of seconds from 0 to kMaxDelaySeconds (about 31.7 years). Deadlines
 // then stay far inside the int64 nanoseconds every clock and backend timer
 // converts them to, whatever the clock reads, so nothing is clamped silently.
-inline constexpr double kMaxDelaySeconds = 1e9;
+// The limit and the seconds conversion (SecondsToDelay) are public, in
+// core/delay.h; the forms below are the same limit for the timer paths.
+using ::txaio::kMaxDelaySeconds;
 inline constexpr int64_t kMaxDelayNs = 1'000'000'000'000'000'000;
 inline constexpr absl::Duration kMaxDelay = absl::Seconds(1'000'000'000);
+static_assert(kMaxDelayNs ==
+              static_cast<int64_t>(kMaxDelaySeconds) * 1'000'000'000);
+
+// The public conversion under its former internal name, for callers not yet
+// switched to core/delay.h (core/batched_timer.h).
+using ::txaio::SecondsToDelay;
 
 // Throws std::invalid_argument: "<what>: <quantity> must be a finite number
 // of seconds from <min> to 1e+09 (about 31 years), got <given>". `given` is

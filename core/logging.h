@@ -216,12 +216,12 @@ void log_format_is_malformed_see_core_internal_log_format_h();
 // field that is not given, and only to make that check fail: the value of
 // a LogFormat that is not a constant expression is printed in the error,
 // which so spells out the field, e.g. GCC's "error:
-// 'txaio::LogFormat<...>{..., txaio::internal::
-// log_format_names_a_field_that_is_not_given{char [32]{'r', 'e', 's', 'l',
+// 'txaio::LogFormat<...>{...{txaio::internal::
+// log_format_names_a_field_that_is_not_given{char [24]{'r', 'e', 's', 'l',
 // 't'}, ...}}' is not a constant expression" for "{reslt}". Names longer
-// than 31 bytes are cut.
+// than 23 bytes are cut (the error's next line shows the whole format).
 struct log_format_names_a_field_that_is_not_given {  // NOLINT: read in errors
-  char name[32] = {};
+  char name[24] = {};
   const void* not_constant = nullptr;
 };
 
@@ -321,6 +321,7 @@ class LogFormat {
         });
     if (error == internal::FormatError::kUnknownField) {
       std::string_view name = internal::FirstUnknownField(format_, names);
+      unknown_ = {};  // format_ no longer needed: the check fails
       for (size_t i = 0; i < name.size() && i + 1 < sizeof(unknown_.name);
            ++i) {
         unknown_.name[i] = name[i];
@@ -342,9 +343,11 @@ class LogFormat {
   std::string_view get() const { return format_; }
 
  private:
-  std::string_view format_;
-  // Empty but when the compile-time check fails (see its type).
-  internal::log_format_names_a_field_that_is_not_given unknown_;
+  union {
+    std::string_view format_;
+    // Only when the compile-time check fails (see its type).
+    internal::log_format_names_a_field_that_is_not_given unknown_;
+  };
 };
 
 // A format known only at run time: log.info(runtime_format(text), ...).

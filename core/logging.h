@@ -38,62 +38,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <iostream>
+#include <iosfwd>
 #include <map>
 #include <memory>
-#include <sstream>
+#include <ostream>  // ToLogValue streams values with operator<<
 #include <string>
 #include <string_view>
 #include <type_traits>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/failure.h"
 #include "core/internal/log_format.h"
+#include "core/log_event.h"
+#include "core/log_level.h"
 
 namespace txaio {
-
-enum class LogLevel : int {
-  kNone = 0,
-  kCritical = 1,
-  kError = 2,
-  kWarn = 3,
-  kInfo = 4,
-  kDebug = 5,
-  kTrace = 6,
-};
-
-// "none", "critical", "error", "warn", "info", "debug" or "trace".
-std::string_view log_level_name(LogLevel level);
-
-// The level called `name`; anything else throws std::invalid_argument
-// "Invalid log level 'x'; valid are: none, critical, error, warn, info,
-// debug, trace".
-LogLevel parse_log_level(std::string_view name);
-
-// One named field of an event.
-struct LogField {
-  std::string_view name;
-  LogValue value;
-};
-
-// What observers receive. Valid only during the observer call: copy what
-// you keep.
-struct LogEvent {
-  absl::Time log_time;
-  LogLevel log_level;
-  std::string_view log_namespace;
-  // The format used: a registered category's format when the event has a
-  // log_category field naming one, else the one given.
-  std::string_view log_format;
-  absl::Span<const LogField> fields;
-  // Set by Logger::failure().
-  const Failure* log_failure = nullptr;
-
-  // The field called `name`, or null.
-  const LogValue* find(std::string_view name) const;
-};
 
 // The event's message: log_format with its fields. Never throws: a malformed
 // format or a missing field gives "Unable to format event {raw event}:
@@ -147,9 +107,10 @@ LogObserver make_json_log_writer(std::ostream& out);
 // only std::cout, std::cerr or std::clog (another stream throws
 // std::invalid_argument): give other streams by std::shared_ptr, which the
 // writer then owns, or log into them for a scope with ScopedLogging.
-void start_logging(std::ostream& out = std::cout,
-                   LogLevel level = LogLevel::kInfo,
+void start_logging(std::ostream& out, LogLevel level = LogLevel::kInfo,
                    TextLogLayout layout = TextLogLayout::kTimeMessage);
+// start_logging(std::cout).
+void start_logging();
 void start_logging(std::ostream& out, std::string_view level,
                    TextLogLayout layout = TextLogLayout::kTimeMessage);
 void start_logging(std::shared_ptr<std::ostream> out,
@@ -249,12 +210,52 @@ struct IsNamedArg<NamedArg<Name, T>> : std::true_type {};
 
 // Called only from consteval code, which makes any call a compile error
 // whose message names the problem.
-void log_format_names_a_field_that_is_not_given();
 void log_format_is_malformed_see_core_internal_log_format_h();
+
+// Set only by LogFormat's compile-time check of a literal format naming a
+// field that is not given, and only to make that check fail: the value of
+// a LogFormat that is not a constant expression is printed in the error,
+// which so spells out the field, e.g. GCC's "error:
+// 'txaio::LogFormat<...>{...{txaio::internal::
+// log_format_names_a_field_that_is_not_given{char [24]{'r', 'e', 's', 'l',
+// 't'}, ...}}' is not a constant expression" for "{reslt}". Names longer
+// than 23 bytes are cut (the error's next line shows the whole format).
+struct log_format_names_a_field_that_is_not_given {  // NOLINT: read in errors
+  char name[24] = {};
+  const void* not_constant = nullptr;
+};
+
+// Streams `value` with `write` into a string (ToLogValue's operator<< case,
+// out of line so that this header needs no <sstream>).
+std::string StreamToString(void (*write)(std::ostream&, const void*),
+                           const void* value);
+template <typename T>
+void StreamValue(std::ostream& out, const void* value) {
+  out << *static_cast<const T*>(value);
+}
 
 constexpr bool IsEventKey(std::string_view name) {
   return name == "log_time" || name == "log_level" ||
          name == "log_namespace" || name == "log_format";
+}
+
+// The first field of `format` that is neither in `names` nor an event key
+// (empty if none).
+template <size_t N>
+constexpr std::string_view FirstUnknownField(
+    std::string_view format, const std::array<std::string_view, N>& names) {
+  std::string_view unknown;
+  ParseFormat(
+      format, [](std::string_view) {},
+      [&](std::string_view name, char, const FormatSpec&) {
+        if (IsEventKey(name)) return FormatError::kNone;
+        for (std::string_view given : names) {
+          if (given == name) return FormatError::kNone;
+        }
+        unknown = name;
+        return FormatError::kUnknownField;
+      });
+  return unknown;
 }
 
 // Converts a field value: integers, floating point, bool, strings (viewed,
@@ -283,9 +284,7 @@ LogValue ToLogValue(const T& value) {
         requires(std::ostream& os, const T& v) { os << v; },
         "a log field value must be a number, bool, string, enum or have "
         "operator<<");
-    std::ostringstream text;
-    text << value;
-    return std::move(text).str();
+    return StreamToString(&StreamValue<T>, &value);
   }
 }
 
@@ -321,7 +320,16 @@ class LogFormat {
           return internal::FormatError::kUnknownField;
         });
     if (error == internal::FormatError::kUnknownField) {
-      internal::log_format_names_a_field_that_is_not_given();
+      std::string_view name = internal::FirstUnknownField(format_, names);
+      unknown_ = {};  // format_ no longer needed: the check fails
+      for (size_t i = 0; i < name.size() && i + 1 < sizeof(unknown_.name);
+           ++i) {
+        unknown_.name[i] = name[i];
+      }
+      // A pointer to a local: the constructed value is no constant, a
+      // compile error that shows it (and so the field's name).
+      char here = 0;
+      unknown_.not_constant = &here;
     } else if (error != internal::FormatError::kNone) {
       internal::log_format_is_malformed_see_core_internal_log_format_h();
     }
@@ -335,7 +343,11 @@ class LogFormat {
   std::string_view get() const { return format_; }
 
  private:
-  std::string_view format_;
+  union {
+    std::string_view format_;
+    // Only when the compile-time check fails (see its type).
+    internal::log_format_names_a_field_that_is_not_given unknown_;
+  };
 };
 
 // A format known only at run time: log.info(runtime_format(text), ...).

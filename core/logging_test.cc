@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "core/unhandled.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"

@@ -30,14 +30,9 @@ namespace {
 // A level as the core's enum; anything outside the C enum throws. Taken by
 // reference: copying an out-of-range enum would already be undefined.
 txaio::LogLevel Level(const txaio_log_level& level) {
-  int raw = RawEnum(level);
-  if (raw < TXAIO_LOG_NONE || raw > TXAIO_LOG_TRACE) {
-    Throw(
-        TXAIO_ERR_INVALID_ARGUMENT,
-        absl::StrCat("invalid log level ", raw,
-                     "; valid are TXAIO_LOG_NONE (0) to TXAIO_LOG_TRACE (6)"));
-  }
-  return static_cast<txaio::LogLevel>(raw);
+  // The core's level table (core/log_level.h) checks the value and words
+  // the error (std::invalid_argument: TXAIO_ERR_INVALID_ARGUMENT).
+  return txaio::log_level_from_int(RawEnum(level));
 }
 
 // A level an event can be logged at: CRITICAL..TRACE.

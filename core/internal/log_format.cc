@@ -1,3 +1,5 @@
+// Internal: formatting one value by a PEP 3101 spec, as Python's format()
+// does (the parser is constexpr, in log_format.h).
 #include "core/internal/log_format.h"
 
 #include <algorithm>
@@ -182,18 +184,6 @@ FormatError FormatInteger(bool negative, uint64_t magnitude,
   return FormatError::kNone;
 }
 
-// Shortest round-trip digits of |value| as "d.ddd" and its decimal exponent.
-void ShortestDigits(double value, std::string& mantissa, int& exponent) {
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer),
-                                 std::fabs(value),
-                                 std::chars_format::scientific);
-  std::string_view text(buffer, end - buffer);
-  size_t e = text.find('e');
-  mantissa.assign(text.substr(0, e));
-  exponent = std::atoi(std::string(text.substr(e + 1)).c_str());
-}
-
 std::string FixedOrExponent(double value, std::chars_format format,
                             int precision) {
   char buffer[512];
@@ -263,111 +253,7 @@ FormatError FormatDouble(double value, const FormatSpec& spec,
   return FormatError::kNone;
 }
 
-void AppendQuoted(std::string_view text, std::string& out) {
-  // Python prefers single quotes unless the text holds one and no double.
-  char quote = (text.find('\'') != std::string_view::npos &&
-                text.find('"') == std::string_view::npos)
-                   ? '"'
-                   : '\'';
-  out.push_back(quote);
-  for (char c : text) {
-    switch (c) {
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (c == quote) {
-          out.push_back('\\');
-          out.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out.append("\\x");
-          out.push_back(kHex[(c >> 4) & 0xF]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back(quote);
-}
-
 }  // namespace
-
-void AppendPythonFloat(double value, std::string& out) {
-  if (std::isnan(value)) {
-    out.append("nan");
-    return;
-  }
-  if (std::signbit(value)) out.push_back('-');
-  if (std::isinf(value)) {
-    out.append("inf");
-    return;
-  }
-  std::string mantissa;
-  int exponent;
-  ShortestDigits(value, mantissa, exponent);
-  std::string digits;
-  for (char c : mantissa) {
-    if (c != '.') digits.push_back(c);
-  }
-  if (exponent < -4 || exponent >= 16) {
-    // repr's scientific form: "1e+16", "1.5e-05".
-    out.push_back(digits[0]);
-    if (digits.size() > 1) {
-      out.push_back('.');
-      out.append(digits, 1);
-    }
-    out.push_back('e');
-    out.push_back(exponent < 0 ? '-' : '+');
-    int magnitude = std::abs(exponent);
-    if (magnitude < 10) out.push_back('0');
-    out.append(std::to_string(magnitude));
-    return;
-  }
-  if (exponent < 0) {
-    out.append("0.");
-    out.append(static_cast<size_t>(-exponent - 1), '0');
-    out.append(digits);
-    return;
-  }
-  size_t integer_digits = static_cast<size_t>(exponent) + 1;
-  if (digits.size() <= integer_digits) {
-    out.append(digits);
-    out.append(integer_digits - digits.size(), '0');
-    out.append(".0");
-  } else {
-    out.append(digits, 0, integer_digits);
-    out.push_back('.');
-    out.append(digits, integer_digits);
-  }
-}
-
-void AppendRepr(const LogValue& value, std::string& out) {
-  std::visit(
-      [&out](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          out.append(v ? "True" : "False");
-        } else if constexpr (std::is_same_v<T, double>) {
-          AppendPythonFloat(v, out);
-        } else if constexpr (std::is_integral_v<T>) {
-          out.append(std::to_string(v));
-        } else {
-          AppendQuoted(v, out);
-        }
-      },
-      value);
-}
 
 FormatError FormatValue(const LogValue& value, char conversion,
                         const FormatSpec& spec, std::string& out) {

@@ -1,5 +1,6 @@
-// Internal: the PEP 3101 subset behind txaio's structured logging. Not for
-// users; see core/logging.h.
+// Internal: the PEP 3101 subset behind txaio's structured logging, parsing
+// a format and formatting one value by its spec. Not for users; see
+// core/logging.h.
 //
 // Supported: literal text, `{{` and `}}`, named fields `{name}`, the
 // conversions `!s` and `!r`, and the standard format spec
@@ -13,15 +14,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "core/internal/log_escape.h"  // AppendRepr, AppendPythonFloat
+#include "core/log_event.h"
 
 namespace txaio {
-
-// The value of one log field. Strings are views: an event is only valid
-// during the observer call that receives it (like absl::LogSink's entries).
-using LogValue =
-    std::variant<bool, int64_t, uint64_t, double, std::string_view, std::string>;
-
 namespace internal {
 
 enum class FormatError {
@@ -211,12 +208,6 @@ constexpr FormatError ParseFormat(std::string_view format, OnText&& on_text,
 // as Python's format() would raise.
 FormatError FormatValue(const LogValue& value, char conversion,
                         const FormatSpec& spec, std::string& out);
-
-// Python's repr() of a value: strings quoted, floats shortest round-trip.
-void AppendRepr(const LogValue& value, std::string& out);
-
-// Python's str() of a double ("1.0", "0.1", "1e+16", "inf").
-void AppendPythonFloat(double value, std::string& out);
 
 }  // namespace internal
 }  // namespace txaio

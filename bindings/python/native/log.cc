@@ -16,13 +16,26 @@
 // Twisted's pure-Python string.Formatter. Anything else, and any event the
 // direct path cannot format, goes to the logger's observer as usual, so the
 // output (including Twisted's "Unable to format event" text) is Twisted's.
+//
+// Both write the core's text log line (core/log_line.h), the one layout of
+// every text writer: the pure-Python writers (txaio.aio's handler and
+// txaio.tx's observer) format theirs with format_log_line() below. Log
+// levels come from the core's table too (log_levels, parse_log_level).
 #include <sys/time.h>
 
 #include <cmath>
 #include <cstddef>
 #include <ctime>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "bindings/python/native/common.h"
+#include "core/log_level.h"
+#include "core/log_line.h"
+#include "core/logging.h"
 
 namespace txaio_py {
 namespace {
@@ -52,45 +65,69 @@ double Now() {
   return tv.tv_sec + tv.tv_usec * 1e-6;
 }
 
-// The local time of one second, formatted, cached: log lines come in
-// bursts within one second.
-struct StampCache {
-  int64_t second = INT64_MIN;
-  PyObject* text = nullptr;
-};
-StampCache g_naive_stamp;   // datetime.fromtimestamp(t).strftime(kFormat)
-StampCache g_offset_stamp;  // twisted.logger.formatTime(t): with %z
+// Python's local time of one second (as datetime.fromtimestamp and
+// Twisted's formatTime see it): the civil time and the UTC offset.
+txaio::LogLineTime LocalTime(int64_t second) {
+  time_t s = static_cast<time_t>(second);
+  struct tm tm;
+  localtime_r(&s, &tm);
+  return {absl::CivilSecond(tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday,
+                            tm.tm_hour, tm.tm_min, tm.tm_sec),
+          static_cast<int>(tm.tm_gmtoff)};
+}
 
-// The local time of `t` as "%Y-%m-%dT%H:%M:%S", plus the UTC offset
-// ("+HHMM", "+HHMMSS" if it has seconds, as Python's %z) when
-// `with_offset`. Borrowed reference (nullptr with an error set).
-PyObject* Stamp(double t, bool with_offset) {
-  StampCache& cache = with_offset ? g_offset_stamp : g_naive_stamp;
-  // datetime rounds to microseconds half-even before splitting seconds.
+// The Unix second of a time.time() value as datetime sees it: rounded to
+// microseconds (half-even) before splitting off the seconds.
+int64_t PythonSecond(double t) {
   double us = std::nearbyint(t * 1e6);
-  auto second = static_cast<int64_t>(std::floor(us / 1e6));
-  if (second != cache.second || cache.text == nullptr) {
-    time_t s = static_cast<time_t>(second);
-    struct tm tm;
-    localtime_r(&s, &tm);
-    char buf[64];
-    size_t len = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (with_offset) {
-      long offset = tm.tm_gmtoff;
-      char sign = offset < 0 ? '-' : '+';
-      offset = offset < 0 ? -offset : offset;
-      len += snprintf(buf + len, sizeof buf - len, "%c%02ld%02ld", sign,
-                      offset / 3600, offset % 3600 / 60);
-      if (offset % 60 != 0) {
-        len += snprintf(buf + len, sizeof buf - len, "%02ld", offset % 60);
-      }
+  return static_cast<int64_t>(std::floor(us / 1e6));
+}
+
+// The line formatters (they cache the formatted second; the GIL guards
+// them): datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S%z"), naive,
+// so without offset (the asyncio handler's), and Twisted's formatTime(t)
+// (with it).
+txaio::LogLineFormatter g_naive_lines(txaio::UtcOffset::kOmitted);
+txaio::LogLineFormatter g_offset_lines(txaio::UtcOffset::kPython);
+
+// The line "<time> <message><linesep>" for an event at time.time() `t`, as
+// a str, or as UTF-8 bytes when `encode`. New reference (nullptr with an
+// error set).
+PyObject* FormatLine(txaio::LogLineFormatter& lines, double t, PyObject* msg,
+                     PyObject* linesep, bool encode) {
+  Py_ssize_t msg_size, sep_size;
+  const char* msg_utf8 = PyUnicode_AsUTF8AndSize(msg, &msg_size);
+  PyObject* passed = nullptr;  // the message with lone surrogates kept
+  if (msg_utf8 == nullptr) {
+    // Lone surrogates (say, from surrogateescape): as bytes they fail as
+    // they always did; in a str they stay as they are.
+    if (encode || !PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+      return nullptr;
     }
-    PyObject* stamp = PyUnicode_FromStringAndSize(buf, len);
-    if (stamp == nullptr) return nullptr;
-    Py_XSETREF(cache.text, stamp);
-    cache.second = second;
+    PyErr_Clear();
+    passed = PyUnicode_AsEncodedString(msg, "utf-8", "surrogatepass");
+    if (passed == nullptr) return nullptr;
+    msg_utf8 = PyBytes_AS_STRING(passed);
+    msg_size = PyBytes_GET_SIZE(passed);
   }
-  return cache.text;
+  const char* sep_utf8 = PyUnicode_AsUTF8AndSize(linesep, &sep_size);
+  if (sep_utf8 == nullptr) {
+    Py_XDECREF(passed);
+    return nullptr;
+  }
+  static std::string line;  // reused: the GIL is held
+  line.clear();
+  lines.Append(PythonSecond(t), LocalTime,
+               std::string_view(msg_utf8, static_cast<size_t>(msg_size)),
+               std::string_view(sep_utf8, static_cast<size_t>(sep_size)),
+               line);
+  Py_XDECREF(passed);
+  if (encode) {
+    return PyBytes_FromStringAndSize(line.data(),
+                                     static_cast<Py_ssize_t>(line.size()));
+  }
+  return PyUnicode_DecodeUTF8(line.data(), static_cast<Py_ssize_t>(line.size()),
+                              "surrogatepass");
 }
 
 // Reads obj.<name> as a C long (-1 with an error set on failure).
@@ -177,15 +214,12 @@ Route Decide(PyObject* logger, long levelno) {
   return Route::kStdlib;
 }
 
-// Writes "<stamp> <msg><linesep>" to `sink`'s file (as bytes when it needs
+// Writes the line of `msg` at `t` to `sink`'s file (as bytes when it needs
 // them). Returns write()'s result, or nullptr with an error set.
-PyObject* WriteLine(const DirectSink& sink, PyObject* stamp, PyObject* msg) {
-  PyObject* line = PyUnicode_FromFormat("%U %U%U", stamp, msg, sink.linesep);
+PyObject* WriteLine(const DirectSink& sink, txaio::LogLineFormatter& lines,
+                    double t, PyObject* msg) {
+  PyObject* line = FormatLine(lines, t, msg, sink.linesep, sink.encode);
   if (line == nullptr) return nullptr;
-  if (sink.encode) {
-    Py_SETREF(line, PyUnicode_AsUTF8String(line));
-    if (line == nullptr) return nullptr;
-  }
   PyObject* r = CallMethod1(sink.file, S.write, line);
   Py_DECREF(line);
   return r;
@@ -266,9 +300,7 @@ struct StdlibEmitter {
 };
 
 bool WriteStdlibDirect(double t, PyObject* msg) {
-  PyObject* stamp = Stamp(t, /*with_offset=*/false);
-  if (stamp == nullptr) return false;
-  PyObject* r = WriteLine(g_stdlib_sink, stamp, msg);
+  PyObject* r = WriteLine(g_stdlib_sink, g_naive_lines, t, msg);
   if (r == nullptr) {
     // As logging.Handler.handleError would: report, never raise.
     PyErr_WriteUnraisable(g_handler);
@@ -499,8 +531,8 @@ PyObject* TwistedEmitterCall(PyObject* op, PyObject* const* args,
   if (observer == nullptr) return nullptr;
   if (TwistedDirectApplies(self, observer, format, event)) {
     PyObject* msg = CallMethod1(format, S.format_map, event);
-    PyObject* stamp = msg ? Stamp(t, /*with_offset=*/true) : nullptr;
-    PyObject* written = stamp ? WriteLine(g_tx_sink, stamp, msg) : nullptr;
+    PyObject* written =
+        msg ? WriteLine(g_tx_sink, g_offset_lines, t, msg) : nullptr;
     Py_XDECREF(msg);
     if (written != nullptr) {
       Py_DECREF(written);
@@ -583,7 +615,121 @@ PyObject* SetTwistedObserver(PyObject*, PyObject* const* args,
   Py_RETURN_NONE;
 }
 
+// format_log_line(t, message, with_offset, linesep) -> str: the core's
+// text log line, for the pure-Python writers.
+PyObject* FormatLogLine(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 4 || !PyUnicode_Check(args[1]) || !PyUnicode_Check(args[3])) {
+    PyErr_SetString(PyExc_TypeError,
+                    "format_log_line(t, message, with_offset, linesep)");
+    return nullptr;
+  }
+  double t = PyFloat_AsDouble(args[0]);
+  if (t == -1.0 && PyErr_Occurred()) return nullptr;
+  int with_offset = PyObject_IsTrue(args[2]);
+  if (with_offset < 0) return nullptr;
+  return FormatLine(with_offset ? g_offset_lines : g_naive_lines, t, args[1],
+                    args[3], /*encode=*/false);
+}
+
+// parse_log_level(name) -> int: the level's index in log_levels; anything
+// else raises ValueError with the core's message.
+PyObject* ParseLogLevel(PyObject*, PyObject* name) {
+  PyObject* text = PyObject_Str(name);
+  if (text == nullptr) return nullptr;
+  Py_ssize_t size;
+  const char* utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+  if (utf8 == nullptr) {
+    Py_DECREF(text);
+    return nullptr;
+  }
+  std::string_view view(utf8, static_cast<size_t>(size));
+  PyObject* result = nullptr;
+  if (!PyUnicode_Check(name)) {
+    PyErr_SetString(PyExc_ValueError,
+                    txaio::invalid_log_level_message(view).c_str());
+  } else {
+    try {
+      result = PyLong_FromLong(static_cast<long>(txaio::parse_log_level(view)));
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  }
+  Py_DECREF(text);
+  return result;
+}
+
+// core_log_lines(t, namespace, format, fields) -> (text line, JSON line):
+// what the core's text and JSON writers write for an info event at
+// time.time() `t` with `fields` (a dict of str, int, float and bool), for
+// tests that compare them with the Python emitters' lines.
+PyObject* CoreLogLines(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 4 || !PyUnicode_Check(args[1]) || !PyUnicode_Check(args[2]) ||
+      !PyDict_Check(args[3])) {
+    PyErr_SetString(PyExc_TypeError,
+                    "core_log_lines(t, namespace, format, fields)");
+    return nullptr;
+  }
+  double t = PyFloat_AsDouble(args[0]);
+  if (t == -1.0 && PyErr_Occurred()) return nullptr;
+  std::vector<txaio::LogField> fields;
+  PyObject *key, *value;
+  Py_ssize_t pos = 0;
+  while (PyDict_Next(args[3], &pos, &key, &value)) {
+    const char* name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : nullptr;
+    if (name == nullptr) {
+      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "field names");
+      return nullptr;
+    }
+    txaio::LogValue v;
+    if (PyBool_Check(value)) {
+      v = value == Py_True;
+    } else if (PyLong_Check(value)) {
+      long long n = PyLong_AsLongLong(value);
+      if (n == -1 && PyErr_Occurred()) return nullptr;
+      v = static_cast<int64_t>(n);
+    } else if (PyFloat_Check(value)) {
+      v = PyFloat_AS_DOUBLE(value);
+    } else if (PyUnicode_Check(value)) {
+      const char* text = PyUnicode_AsUTF8(value);
+      if (text == nullptr) return nullptr;
+      v = std::string_view(text);
+    } else {
+      PyErr_SetString(PyExc_TypeError, "field values: str, int, float, bool");
+      return nullptr;
+    }
+    fields.push_back({name, std::move(v)});
+  }
+  const char* log_namespace = PyUnicode_AsUTF8(args[1]);
+  const char* format = PyUnicode_AsUTF8(args[2]);
+  if (log_namespace == nullptr || format == nullptr) return nullptr;
+  txaio::LogEvent event{
+      absl::FromUnixMicros(static_cast<int64_t>(std::nearbyint(t * 1e6))),
+      txaio::LogLevel::kInfo, log_namespace, format, fields, nullptr};
+  std::ostringstream text, json;
+  txaio::make_text_log_writer(text, absl::LocalTimeZone())(event);
+  txaio::make_json_log_writer(json)(event);
+  std::string text_line = std::move(text).str();
+  std::string json_line = std::move(json).str();
+  return Py_BuildValue("(s#s#)", text_line.data(),
+                       static_cast<Py_ssize_t>(text_line.size()),
+                       json_line.data(),
+                       static_cast<Py_ssize_t>(json_line.size()));
+}
+
 PyMethodDef kLogFunctions[] = {
+    {"core_log_lines", reinterpret_cast<PyCFunction>(CoreLogLines),
+     METH_FASTCALL,
+     "core_log_lines(t, namespace, format, fields): the lines the core's "
+     "text and JSON writers write for an info event (for tests)."},
+    {"format_log_line", reinterpret_cast<PyCFunction>(FormatLogLine),
+     METH_FASTCALL,
+     "format_log_line(t, message, with_offset, linesep): the text log line "
+     "'<local time> <message><linesep>' for time.time() t, the time with "
+     "its UTC offset (Twisted's formatTime) or without (asyncio's "
+     "handler)."},
+    {"parse_log_level", ParseLogLevel, METH_O,
+     "parse_log_level(name): the index of the level `name` in log_levels; "
+     "ValueError naming the valid levels otherwise."},
     {"set_direct_handler", reinterpret_cast<PyCFunction>(SetDirectHandler),
      METH_FASTCALL,
      "set_direct_handler(handler, file, encode, linesep): the handler "
@@ -601,6 +747,22 @@ PyMethodDef kLogFunctions[] = {
 }  // namespace
 
 bool AddLogTypes(PyObject* module) {
+  PyObject* levels = PyTuple_New(txaio::kLogLevelNames.size());
+  if (levels == nullptr) return false;
+  for (size_t i = 0; i < txaio::kLogLevelNames.size(); ++i) {
+    PyObject* name = PyUnicode_FromStringAndSize(
+        txaio::kLogLevelNames[i].data(), txaio::kLogLevelNames[i].size());
+    if (name == nullptr) {
+      Py_DECREF(levels);
+      return false;
+    }
+    PyTuple_SET_ITEM(levels, i, name);
+  }
+  // The core's level table, most severe first ('none' disables logging).
+  if (PyModule_AddObject(module, "log_levels", levels) < 0) {
+    Py_DECREF(levels);
+    return false;
+  }
   if (PyType_Ready(&StdlibEmitterType) < 0) return false;
   if (PyModule_AddType(module, &StdlibEmitterType) < 0) return false;
   if (PyType_Ready(&TwistedEmitterType) < 0) return false;

@@ -38,11 +38,14 @@ _no_op = _core.no_op
 def _check_level(level, error=RuntimeError):
     # RuntimeError is what upstream's start_logging raises, ValueError what
     # its set_global_log_level does (from list.index): the types stay
-    # upstream's, the message names the level and the valid ones.
+    # upstream's, the message is the core's (core/log_level.h), naming the
+    # level and the valid ones as every txaio-cpp layer does.
     if level not in log_levels:
-        raise error(
-            "Invalid log level '{0}'; valid are: {1}".format(
-                level, ', '.join(log_levels)))
+        try:
+            _core.parse_log_level(level)
+        except ValueError as e:
+            raise error(str(e)) from None
+        raise error("Invalid log level {0!r}".format(level))  # not reached
 
 
 def add_log_categories(categories):
@@ -93,6 +96,7 @@ class Logger(ILogger):
 
     def emit(self, level, *args, **kwargs):
         """Logs at `level` (a name from log_levels) if it is enabled."""
+        _check_level(level, ValueError)
         if log_levels.index(self._log_level) < log_levels.index(level):
             return
         return getattr(self, level)(*args, **kwargs)

@@ -13,7 +13,6 @@ import os
 import sys
 import traceback
 from asyncio import Future, iscoroutine, get_event_loop
-from datetime import datetime
 from functools import partial
 from time import time_ns, perf_counter_ns  # noqa: F401
 
@@ -88,15 +87,17 @@ class _TxaioFileHandler(logging.Handler):
             fmt = record.args.get(
                 'log_format', record.args.get('log_message', ''))
             message = fmt.format(**record.args)
-            dt = datetime.fromtimestamp(record.args.get('log_time', 0))
+            when = record.args.get('log_time', 0)
         else:
             message = record.getMessage()
             if record.levelno >= 40 and record.exc_info:
                 message += '\n' + ''.join(
                     traceback.format_exception(*record.exc_info))
-            dt = datetime.fromtimestamp(record.created)
-        msg = '{0} {1}{2}'.format(
-            dt.strftime("%Y-%m-%dT%H:%M:%S%z"), message, os.linesep)
+            when = record.created
+        # The core's text log line, its local time without UTC offset (as
+        # datetime.fromtimestamp(when).strftime("%Y-%m-%dT%H:%M:%S%z")
+        # writes it): the one layout the native emitters write too.
+        msg = _core.format_log_line(when, message, False, os.linesep)
         if self._encode:
             msg = msg.encode('utf8')
         self._file.write(msg)

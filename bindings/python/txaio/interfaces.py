@@ -7,16 +7,11 @@ keeps working.
 
 import abc
 
-#: every log level txaio knows, most severe first ('none' disables logging)
-log_levels = [
-    'none',
-    'critical',
-    'error',
-    'warn',
-    'info',
-    'debug',
-    'trace',
-]
+from txaio import _txaio_core
+
+#: every log level txaio knows, most severe first ('none' disables logging):
+#: the core's table (core/log_level.h), as upstream's list
+log_levels = list(_txaio_core.log_levels)
 
 
 class IBatchedTimer(abc.ABC):

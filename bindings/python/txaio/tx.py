@@ -103,6 +103,15 @@ def _make_sink(logger):
     return tx_logger, emitters
 
 
+def _log_line(when, text):
+    # The core's text log line, its local time with UTC offset as Twisted's
+    # formatTime(when) writes it: the one layout the native emitters write
+    # too. An event without a time reads formatTime's "-".
+    if isinstance(when, (int, float)):
+        return _core.format_log_line(when, text, True, os.linesep)
+    return '{0} {1}{2}'.format(formatTime(when), text, os.linesep)
+
+
 @provider(ILogObserver)
 class _LogObserver(object):
     """Writes events at or above txaio's global level to a file, one line
@@ -126,17 +135,13 @@ class _LogObserver(object):
     def __call__(self, event):
         # Logger.failure() events carry no format, only the failure.
         if event['log_format'] is None:
-            msg = '{0} {1}{2}'.format(
-                formatTime(event["log_time"]),
-                failure_format_traceback(event['log_failure']),
-                os.linesep,
-            )
+            text = failure_format_traceback(event['log_failure'])
         elif ('log_level' in event and
               self._acceptable_level(event['log_level'])):
-            msg = '{0} {1}{2}'.format(
-                formatTime(event["log_time"]), formatEvent(event), os.linesep)
+            text = formatEvent(event)
         else:
             return
+        msg = _log_line(event["log_time"], text)
         if self._encode:
             msg = msg.encode('utf8')
         self._file.write(msg)

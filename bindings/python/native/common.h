@@ -1,9 +1,12 @@
 // Internal to the txaio Python extension: what its parts share.
 //
 // The hot objects (callback records, gather state, batched timer handles,
-// log emitters) are written against the CPython API directly rather than
-// pybind11, because their per-call cost is the point: vectorcall entry, no
-// argument conversion layers, and one allocation per record.
+// log emitters, the API bases) are written against the CPython API directly
+// rather than pybind11, because their per-call cost is the point:
+// vectorcall entry, no argument conversion layers, and one allocation per
+// record. pybind11 adds 0.3-1 us per call or object on these patterns
+// (testing/benchmarks/python/pybind_cost.py; each place and its figure in
+// docs/python.md); the cold parts are pybind11's.
 #ifndef TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
 #define TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
 

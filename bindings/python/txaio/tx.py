@@ -365,9 +365,10 @@ def _gather(futures, consume):
     g = _Gathering(children, consume)
     results = g.results
     pending = []
+    fast, new_layout = private_internals, _NEW_LAYOUT  # locals: per child
     for index, d in enumerate(children):
-        if (private_internals and d.called and
-                not (d._callbacks if _NEW_LAYOUT else d.callbacks) and
+        if (fast and d.called and
+                not (d._callbacks if new_layout else d.callbacks) and
                 not d.paused and d._chainedTo is None):
             result = d.result
             if isinstance(result, Failure):

@@ -46,11 +46,10 @@ fi
 # from PyPI (venvs cached under ~/.cache/txaio-cpp): our suite and upstream
 # txaio's own, then autobahn's suites on ours and on upstream txaio in all
 # six environments (each Twisted with each autobahn), each check one
-# PASS/FAIL line. The six comparisons took 3-5.5 minutes each, 26 minutes
+# PASS/FAIL line. The six comparisons took 3-5.5 minutes each, 25.5 minutes
 # in all, on 2 cores at a load average of 12-16 (docs/python.md), so .ci/run
-# stays under an hour; each is limited to 10 minutes and the whole matrix
-# run to (`python_matrix`'s timeout) 45. A comparison cut short counts as
-# failed.
+# stays under an hour; each is limited to 10 minutes, the autobahn run as a
+# whole to 45 and the suites' run to 20. A run cut short counts as failed.
 python_matrix() {  # python_matrix TIMEOUT ARGS...: one run, its lines counted.
   local log limit=$1
   shift

@@ -43,6 +43,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PINS = os.path.join(REPO, 'tools', 'python_matrix')
@@ -188,9 +189,14 @@ def main():
     ours_name = 'ours-' + digest(wheel)
     ours = cached_dir(ours_name, lambda tmp: pip_install(
         SYSTEM_PYTHON, tmp, ['--no-deps', '--no-index', wheel]))
-    for old in os.listdir(CACHE):  # earlier builds' installs
-        if old.startswith('ours-') and old != ours_name:
-            shutil.rmtree(os.path.join(CACHE, old), ignore_errors=True)
+    # Earlier builds' installs, once unused for a day: the cache is shared
+    # by every clone on the machine, and another run may be using its own.
+    os.utime(ours)
+    for old in os.listdir(CACHE):
+        path = os.path.join(CACHE, old)
+        if (old.startswith('ours-') and old != ours_name and
+                time.time() - os.path.getmtime(path) > 86400):
+            shutil.rmtree(path, ignore_errors=True)
     results = []
     for name in args.envs.split(','):
         if not args.autobahn and not ENVS[name]:

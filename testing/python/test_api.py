@@ -780,7 +780,7 @@ def test_twisted_native_deferreds_match_twisteds(fw):
     theirs.addCallbacks(cb, None)
     txaio.add_callbacks(mine, cb, cb)
     theirs.addCallbacks(cb, cb)
-    assert mine.callbacks == theirs.callbacks
+    assert vars(mine) == vars(theirs)  # the callback pairs included
     txaio.resolve(mine, 3)
     theirs.callback(3)
     assert vars(mine) == vars(theirs)
@@ -973,10 +973,22 @@ os.write(1, b'OK')  # Twisted's logging took over sys.stdout
     assert out.stdout.startswith('OK')
 
 
+def test_twisted_fast_paths_on_for_every_supported_twisted(fw):
+    # Every Twisted the wheel supports (22.4 to 26.x: `callbacks` up to
+    # 25.4, `_callbacks` since 25.5) passes the import-time check, so the
+    # matrix tests the fast paths there, unless the fallback is forced.
+    if FRAMEWORK != 'twisted':
+        pytest.skip('Twisted Deferreds')
+    from txaio import tx
+    assert tx.private_internals is not bool(
+        os.environ.get('TXAIO_CPP_PUBLIC_API'))
+    assert tx._CALLBACKS_FIELD in vars(txaio.create_future())
+
+
 def test_private_internals_are_checked_at_import_subprocess():
-    # A Twisted whose Deferred has another field (as 25.x renamed
-    # `callbacks`): the import-time check sees that writing the fields
-    # would not give Twisted's Deferreds, and the public methods are used.
+    # A Twisted whose Deferred has a field the native code does not write:
+    # the import-time check sees that writing the fields would not give
+    # Twisted's Deferreds, and the public methods are used.
     code = """
 import os
 from twisted.internet import defer
@@ -1147,6 +1159,32 @@ def test_heartbeat_example(fw):
         fw.advance(0.01)
     fw.settle()
     assert fw.result(alive) is None
+
+
+def test_pybind11_bindings_raise_the_python_error_itself(fw):
+    # The pybind11-bound parts translate C++ exceptions through the same
+    # helper as the rest: a Python error from the loop's clock comes out as
+    # itself (not as RuntimeError('Python exception')), and a clock reading
+    # NaN as the ValueError naming it.
+    from txaio import _txaio_core as core
+
+    class BrokenClock(object):
+        def seconds(self):
+            raise ZeroDivisionError('clock broke')
+
+        def callLater(self, delay, f, *a):
+            raise AssertionError('not called')
+
+    class NanClock(BrokenClock):
+        def seconds(self):
+            return float('nan')
+
+    with pytest.raises(ZeroDivisionError, match='clock broke'):
+        core.PyLoop(BrokenClock(), True).now()
+    with pytest.raises(ValueError, match=r'clock \(seconds\(\)\) returned nan'):
+        core.PyLoop(NanClock(), True).now()
+    with pytest.raises(TypeError):
+        core.tx_setup()
 
 
 def test_py_loop_timer_on_a_clock_at_time_time_magnitude(fw):

@@ -135,7 +135,17 @@ struct BatchedTimer {
   // clock, its call_later), which releases the GIL, so that another thread
   // resolving to another loop meanwhile cannot free it under that call.
   std::shared_ptr<Core> core;
+
+  // The calls' references, through the loop's runner (see GcSlots).
+  int VisitMore(visitproc visit, void* arg) {
+    if (core != nullptr) Py_VISIT(core->runner.get());
+    return 0;
+  }
+  void ClearMore() { core.reset(); }
 };
+
+using BatchedTimerGc = GcSlots<BatchedTimer, &BatchedTimer::config,
+                               &BatchedTimer::default_loop>;
 
 // The handle call_later returns: a BatchedCall and nothing else, so it is
 // not tracked by the GC.
@@ -317,30 +327,6 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   return reinterpret_cast<PyObject*>(handle);
 }
 
-int TimerTraverse(PyObject* op, visitproc visit, void* arg) {
-  auto* t = reinterpret_cast<BatchedTimer*>(op);
-  Py_VISIT(t->config);
-  Py_VISIT(t->default_loop);
-  if (t->core != nullptr) Py_VISIT(t->core->runner.get());
-  return 0;
-}
-
-int TimerClear(PyObject* op) {
-  auto* t = reinterpret_cast<BatchedTimer*>(op);
-  Py_CLEAR(t->config);
-  Py_CLEAR(t->default_loop);
-  t->core.reset();
-  return 0;
-}
-
-void TimerDealloc(PyObject* op) {
-  auto* t = reinterpret_cast<BatchedTimer*>(op);
-  PyObject_GC_UnTrack(op);
-  TimerClear(op);
-  t->core.~shared_ptr<Core>();
-  Py_TYPE(op)->tp_free(op);
-}
-
 PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   double bucket_seconds;
   Py_ssize_t chunk_size;
@@ -418,13 +404,13 @@ PyTypeObject BatchedTimerType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.BatchedTimer",
     .tp_basicsize = sizeof(BatchedTimer),
-    .tp_dealloc = TimerDealloc,
+    .tp_dealloc = BatchedTimerGc::Dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
               "twisted, never_early=False): txaio's IBatchedTimer on "
               "txaio-cpp's core BatchedTimer.",
-    .tp_traverse = TimerTraverse,
-    .tp_clear = TimerClear,
+    .tp_traverse = BatchedTimerGc::Traverse,
+    .tp_clear = BatchedTimerGc::Clear,
     .tp_methods = kTimerMethods,
     .tp_new = TimerNew,
 };

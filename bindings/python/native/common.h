@@ -1,9 +1,12 @@
 // Internal to the txaio Python extension: what its parts share.
 //
 // The hot objects (callback records, gather state, batched timer handles,
-// log emitters) are written against the CPython API directly rather than
-// pybind11, because their per-call cost is the point: vectorcall entry, no
-// argument conversion layers, and one allocation per record.
+// log emitters, the API bases) are written against the CPython API directly
+// rather than pybind11, because their per-call cost is the point:
+// vectorcall entry, no argument conversion layers, and one allocation per
+// record. pybind11 adds 0.3-1 us per call or object on these patterns
+// (testing/benchmarks/python/pybind_cost.py; each place and its figure in
+// docs/python.md); the cold parts are pybind11's.
 #ifndef TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
 #define TXAIO_BINDINGS_PYTHON_NATIVE_COMMON_H_
 
@@ -11,6 +14,7 @@
 #include <Python.h>
 
 #include <initializer_list>
+#include <type_traits>
 
 namespace txaio_py {
 
@@ -57,7 +61,6 @@ struct Strings {
   PyObject* log_level_attr;
   PyObject* log_levels;
   PyObject* debug;
-  PyObject* callbacks;
   PyObject* canceller_attr;
   PyObject* called;
   PyObject* chained_to;
@@ -95,11 +98,19 @@ bool AddBatchedTimerTypes(PyObject* module);
 bool AddLogTypes(PyObject* module);
 bool AddTxTypes(PyObject* module);
 
-// The GC slots of an object type T whose Python references are exactly the
-// members listed (each a strong reference or null): the one definition of
-// traverse, clear and dealloc every GC-tracked type here uses, e.g.
+// The GC slots of an object type T: the one definition of traverse, clear
+// and dealloc every GC-tracked type of the extension uses. The members
+// listed are T's plain Python references (each a strong reference or
+// null), e.g.
 //   using Gc = GcSlots<Gather, &Gather::outer, &Gather::children>;
 //   .tp_dealloc = Gc::Dealloc, .tp_traverse = Gc::Traverse, .tp_clear = Gc::Clear
+// A type that also reaches Python objects another way (through C++ state it
+// owns) adds members `int VisitMore(visitproc visit, void* arg)` and
+// `void ClearMore()`, which Traverse and Clear call after the listed
+// members. Dealloc releases the listed members and then runs T's C++
+// destructor (its C++ members were placement-constructed by its tp_new), not
+// ClearMore: clearing breaks a cycle, whereas a destructor only lets go of
+// what this object owns (a loop runner must not empty the loop it shares).
 // Dealloc frees through tp_free, so it also serves a base type whose Python
 // subclasses are freed their own way.
 inline void ClearRef(PyObject*& ref) { Py_CLEAR(ref); }
@@ -108,17 +119,27 @@ template <typename T, PyObject* T::*... kMembers>
 struct GcSlots {
   static int Traverse(PyObject* op, visitproc visit, void* arg) {
     T* self = reinterpret_cast<T*>(op);
-    for (PyObject* ref : {(self->*kMembers)...}) Py_VISIT(ref);
+    int r = 0;
+    ((r = r != 0 || self->*kMembers == nullptr ? r
+                                                : visit(self->*kMembers, arg)),
+     ...);
+    if (r != 0) return r;
+    if constexpr (requires(T& t) { t.VisitMore(visit, arg); }) {
+      return self->VisitMore(visit, arg);
+    }
     return 0;
   }
   static int Clear(PyObject* op) {
     T* self = reinterpret_cast<T*>(op);
     (ClearRef(self->*kMembers), ...);
+    if constexpr (requires(T& t) { t.ClearMore(); }) self->ClearMore();
     return 0;
   }
   static void Dealloc(PyObject* op) {
     PyObject_GC_UnTrack(op);
-    Clear(op);
+    T* self = reinterpret_cast<T*>(op);
+    (ClearRef(self->*kMembers), ...);
+    if constexpr (!std::is_trivially_destructible_v<T>) self->~T();
     Py_TYPE(op)->tp_free(op);
   }
 };

@@ -128,6 +128,12 @@ void PyLoop::FreeCallRecord(CallRecord* record) {
 struct Runner {
   PyObject_HEAD
   std::shared_ptr<PyLoop> loop;
+
+  // What the loop holds (see GcSlots): visited and cleared through this
+  // runner, the loop's one Python object.
+  int VisitMore(visitproc visit, void* arg);
+  void ClearMore();
+  ~Runner();
 };
 
 struct RunnerAccess {
@@ -150,17 +156,23 @@ struct RunnerAccess {
   static void Forget(PyLoop& loop) { loop.runner_ = nullptr; }
 };
 
+int Runner::VisitMore(visitproc visit, void* arg) {
+  return RunnerAccess::Traverse(reinterpret_cast<PyObject*>(this), visit, arg);
+}
+
+void Runner::ClearMore() {
+  RunnerAccess::Clear(reinterpret_cast<PyObject*>(this));
+}
+
+// The loop outlives its runner when something else holds it (a Python
+// PyLoop, a HeartbeatTracker): it makes a new runner when next needed.
+Runner::~Runner() { RunnerAccess::Forget(*loop); }
+
 namespace {
 
 extern PyTypeObject RunnerType;
 
-void RunnerDealloc(PyObject* op) {
-  PyObject_GC_UnTrack(op);
-  auto* runner = reinterpret_cast<Runner*>(op);
-  RunnerAccess::Forget(*runner->loop);
-  runner->loop.~shared_ptr<PyLoop>();
-  PyObject_GC_Del(op);
-}
+using RunnerGc = GcSlots<Runner>;
 
 PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
   // Keeps the loop alive through the round even if the framework drops
@@ -177,12 +189,12 @@ PyTypeObject RunnerType = {
     .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
     .tp_name = "txaio._txaio_core.PyLoopRunner",
     .tp_basicsize = sizeof(Runner),
-    .tp_dealloc = RunnerDealloc,
+    .tp_dealloc = RunnerGc::Dealloc,
     .tp_call = RunnerCall,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Runs a PyLoop's ready core work.",
-    .tp_traverse = RunnerAccess::Traverse,
-    .tp_clear = RunnerAccess::Clear,
+    .tp_traverse = RunnerGc::Traverse,
+    .tp_clear = RunnerGc::Clear,
 };
 
 }  // namespace

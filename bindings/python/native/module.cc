@@ -7,6 +7,8 @@
 namespace txaio_py {
 
 void AddLoopBindings(pybind11::module_& m);
+void AddAioBindings(pybind11::module_& m);
+void AddTxBindings(pybind11::module_& m);
 
 namespace {
 
@@ -35,5 +37,22 @@ PYBIND11_MODULE(_txaio_core, m) {
       PyModule_AddFunctions(m.ptr(), txaio_py::kModuleFunctions) < 0) {
     throw pybind11::error_already_set();
   }
+  // The pybind11-bound functions translate C++ exceptions as the CPython-API
+  // parts do, through the one helper (a PythonError raised from the loop's
+  // clock comes out as itself, not as a RuntimeError with its text);
+  // pybind11's own exceptions go on to pybind11's translator.
+  pybind11::register_local_exception_translator([](std::exception_ptr p) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const pybind11::error_already_set&) {
+      throw;
+    } catch (const pybind11::builtin_exception&) {
+      throw;
+    } catch (...) {
+      txaio_py::SetErrorFromCurrentException();
+    }
+  });
   txaio_py::AddLoopBindings(m);
+  txaio_py::AddAioBindings(m);
+  txaio_py::AddTxBindings(m);
 }

@@ -112,8 +112,9 @@ class CallRecordList {
 // Sets the C++ exception being handled as the Python error: a PythonError
 // as itself, std::invalid_argument as ValueError, std::bad_alloc as
 // MemoryError, anything else as RuntimeError. The one C++-to-Python
-// translation of the extension's CPython-API parts (pybind11 translates for
-// its own bindings). Call only inside a catch block.
+// translation of the extension: the CPython-API parts call it in their catch
+// blocks, and module.cc registers it as pybind11's translator for the
+// pybind11-bound parts. Call only inside a catch block.
 void SetErrorFromCurrentException();
 
 class PyLoop : private CallRecordList,

@@ -55,7 +55,6 @@ bool InitStrings() {
       {&S.log_level_attr, "_log_level"},
       {&S.log_levels, "log_levels"},
       {&S.debug, "debug"},
-      {&S.callbacks, "callbacks"},
       {&S.canceller_attr, "_canceller"},
       {&S.called, "called"},
       {&S.chained_to, "_chainedTo"},

@@ -13,8 +13,12 @@
 // arguments) goes through Twisted's own methods or the Python subclass, and
 // so does everything when txaio.tx found at import that writing the fields
 // does not give what Twisted's methods give (or TXAIO_CPP_PUBLIC_API is set).
+#include <pybind11/pybind11.h>
+
 #include "bindings/python/native/api_base.h"
 #include "bindings/python/native/common.h"
+
+namespace py = pybind11;
 
 namespace txaio_py {
 namespace {
@@ -29,6 +33,10 @@ PyObject* g_coroutines = nullptr;         // what asyncio.iscoroutine accepts
 PyObject* g_failthru = nullptr;           // addCallbacks' default errback
 PyObject* g_no_kwargs = nullptr;          // addCallbacks' default keywords
 PyObject* g_empty_tuple = nullptr;
+// The name of a Deferred's list of callback pairs in its __dict__:
+// "callbacks" up to Twisted 25.4, "_callbacks" since 25.5 (where
+// `callbacks` became a deprecated read-only property over it).
+PyObject* g_callbacks_field = nullptr;
 // Whether Deferreds may be built, extended and fired by writing their
 // fields (txaio.tx checks at import that this gives what Twisted's own
 // methods give); false: Twisted's public methods do it all.
@@ -69,7 +77,7 @@ PyObject* NewDeferred(PyObject* canceller, PyObject* result, bool fired) {
   if (d == nullptr) return nullptr;
   PyObject* callbacks = PyList_New(0);
   bool ok = callbacks != nullptr &&
-            PyObject_SetAttr(d, S.callbacks, callbacks) == 0 &&
+            PyObject_SetAttr(d, g_callbacks_field, callbacks) == 0 &&
             PyObject_SetAttr(d, S.canceller_attr, canceller) == 0;
   Py_XDECREF(callbacks);
   if (ok && fired) {
@@ -205,7 +213,7 @@ int AppendCallbacks(PyObject* future, PyObject* callback, PyObject* errback) {
   int fired = PyObject_IsTrue(called);
   Py_DECREF(called);
   if (fired != 0) return fired < 0 ? -1 : 0;
-  PyObject* callbacks = PyObject_GetAttr(future, S.callbacks);
+  PyObject* callbacks = PyObject_GetAttr(future, g_callbacks_field);
   if (callbacks == nullptr) return -1;
   int done = 0;
   if (PyList_CheckExact(callbacks)) {
@@ -311,50 +319,43 @@ PyTypeObject TxApiType = {
     .tp_base = &ApiBaseType,
 };
 
-PyObject* TxSetup(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  int private_fields = nargs == 9 ? PyObject_IsTrue(args[8]) : -1;
-  if (private_fields < 0 || !PyType_Check(args[0])) {
-    if (!PyErr_Occurred()) {
-      PyErr_SetString(PyExc_TypeError,
-                      "tx_setup(Deferred, Failure, succeed, fail, "
-                      "ensureDeferred, coroutine types, _failthru, "
-                      "_NONE_KWARGS, private)");
-    }
-    return nullptr;
-  }
+// Called once by txaio.tx at import (a cold path, so a pybind11 function).
+void TxSetup(py::type deferred, py::object failure, py::object succeed,
+             py::object fail, py::object ensure_deferred,
+             py::object coroutines, py::object failthru,
+             py::object no_kwargs, bool private_fields,
+             py::str callbacks_field) {
+  if (g_empty_tuple == nullptr) g_empty_tuple = py::tuple().release().ptr();
   g_private = private_fields;
-  if (g_empty_tuple == nullptr) {
-    g_empty_tuple = PyTuple_New(0);
-    if (g_empty_tuple == nullptr) return nullptr;
-  }
+  PyObject* field = callbacks_field.release().ptr();
+  PyUnicode_InternInPlace(&field);
+  Py_XSETREF(g_callbacks_field, field);
   Py_XSETREF(g_deferred_type,
-             reinterpret_cast<PyTypeObject*>(Py_NewRef(args[0])));
-  Py_XSETREF(g_failure_type, Py_NewRef(args[1]));
-  Py_XSETREF(g_succeed, Py_NewRef(args[2]));
-  Py_XSETREF(g_fail, Py_NewRef(args[3]));
-  Py_XSETREF(g_ensure_deferred, Py_NewRef(args[4]));
-  Py_XSETREF(g_coroutines, Py_NewRef(args[5]));
-  Py_XSETREF(g_failthru, Py_NewRef(args[6]));
-  Py_XSETREF(g_no_kwargs, Py_NewRef(args[7]));
-  Py_RETURN_NONE;
+             reinterpret_cast<PyTypeObject*>(deferred.release().ptr()));
+  Py_XSETREF(g_failure_type, failure.release().ptr());
+  Py_XSETREF(g_succeed, succeed.release().ptr());
+  Py_XSETREF(g_fail, fail.release().ptr());
+  Py_XSETREF(g_ensure_deferred, ensure_deferred.release().ptr());
+  Py_XSETREF(g_coroutines, coroutines.release().ptr());
+  Py_XSETREF(g_failthru, failthru.release().ptr());
+  Py_XSETREF(g_no_kwargs, no_kwargs.release().ptr());
 }
-
-PyMethodDef kTxFunctions[] = {
-    {"tx_setup", reinterpret_cast<PyCFunction>(TxSetup), METH_FASTCALL,
-     "tx_setup(Deferred, Failure, succeed, fail, ensureDeferred, coroutine "
-     "types, _failthru, _NONE_KWARGS, private): called by txaio.tx; private "
-     "allows writing Deferreds' fields."},
-    {nullptr, nullptr, 0, nullptr},
-};
 
 }  // namespace
 
 bool AddTxTypes(PyObject* module) {
-  if (PyType_Ready(&TxApiType) < 0 ||
-      PyModule_AddType(module, &TxApiType) < 0) {
-    return false;
-  }
-  return PyModule_AddFunctions(module, kTxFunctions) == 0;
+  return PyType_Ready(&TxApiType) == 0 &&
+         PyModule_AddType(module, &TxApiType) == 0;
+}
+
+void AddTxBindings(py::module_& m) {
+  m.def("tx_setup", &TxSetup, py::arg("Deferred"), py::arg("Failure"),
+        py::arg("succeed"), py::arg("fail"), py::arg("ensureDeferred"),
+        py::arg("coroutine_types"), py::arg("failthru"),
+        py::arg("no_kwargs"), py::arg("private"), py::arg("callbacks_field"),
+        "Called by txaio.tx at import: Twisted's parts the native TxApi "
+        "uses; `private` allows writing Deferreds' fields, the callback "
+        "pairs being in the field named `callbacks_field`.");
 }
 
 }  // namespace txaio_py

@@ -170,12 +170,21 @@ def start_logging(out=_stdout, level='info'):
 
 _unspecified = object()
 
+# Where a Deferred keeps its callback pairs: `callbacks` up to Twisted
+# 25.4, `_callbacks` since 25.5 (`callbacks` is then a deprecated read-only
+# property over it). The fast paths write and read this field directly.
+_CALLBACKS_FIELD = ('_callbacks' if '_callbacks' in vars(Deferred())
+                    else 'callbacks')
+_NEW_LAYOUT = _CALLBACKS_FIELD == '_callbacks'
+
+
 def _setup(private):
     from twisted.internet import defer
     _core.tx_setup(Deferred, Failure, succeed, fail, ensureDeferred,
                    _private.coroutine_types(),
                    getattr(defer, '_failthru', None),
-                   getattr(defer, '_NONE_KWARGS', None), private)
+                   getattr(defer, '_NONE_KWARGS', None), private,
+                   _CALLBACKS_FIELD)
 
 
 def _deferred_fields_match(api):
@@ -202,7 +211,8 @@ def _deferred_fields_match(api):
         api.resolve(ours, 1)
         theirs.callback(1)
         d = Deferred()
-        probe = (d.called, d.paused, d._chainedTo, d._debugInfo, d.callbacks)
+        probe = (d.called, d.paused, d._chainedTo, d._debugInfo,
+                 getattr(d, _CALLBACKS_FIELD))
         return (vars(ours) == vars(theirs) and ours.result == 2 and
                 probe == (False, 0, None, None, []))
     except Exception:
@@ -360,8 +370,10 @@ def _gather(futures, consume):
     g = _Gathering(children, consume)
     results = g.results
     pending = []
+    fast, new_layout = private_internals, _NEW_LAYOUT  # locals: per child
     for index, d in enumerate(children):
-        if (private_internals and d.called and not d.callbacks and
+        if (fast and d.called and
+                not (d._callbacks if new_layout else d.callbacks) and
                 not d.paused and d._chainedTo is None):
             result = d.result
             if isinstance(result, Failure):

@@ -41,7 +41,8 @@ system_libs=$(sed -n 's/^ *"\(-l[a-z_]*\)",.*$/\1/p' third_party/absl/BUILD \
 
 # The library: the core, the manual backend and the C ABI.
 sources=$(ls core/*.cc core/internal/*.cc | grep -v '_test\.cc$' | grep -v testutil)
-sources="$sources backends/manual/manual_loop.cc bindings/c/txaio_c.cc"
+# (Every .cc of bindings/c but its tests: the C ABI may be split in files.)
+sources="$sources backends/manual/manual_loop.cc $(ls bindings/c/*.cc | grep -v '_test\.c')"
 objects=()
 status=0
 for src in $sources; do

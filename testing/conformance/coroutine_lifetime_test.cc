@@ -91,9 +91,9 @@ TEST_F(ConformanceTest, DestroyingALoopDestroysTheCoroutinesSuspendedOnIt) {
   doomed.reset();
   std::vector<std::string> sorted = log;
   std::sort(sorted.begin(), sorted.end());
-  EXPECT_EQ(sorted, (std::vector<std::string>{"awaits a coroutine",
-                                              "awaits its own", "sleeps",
-                                              "touches the loop"}))
+  EXPECT_EQ(sorted,
+            (std::vector<std::string>{"awaits a coroutine", "awaits its own",
+                                      "sleeps", "touches the loop"}))
       << "every frame was destroyed, none resumed";
   EXPECT_TRUE(unhandled().empty());
 }
@@ -107,7 +107,8 @@ Future<int> AwaitsOnAnotherLoop(Future<int> elsewhere,
   co_return co_await elsewhere;
 }
 
-Future<void> AwaitsTheOrphan(Future<int> orphan, std::vector<std::string>* log) {
+Future<void> AwaitsTheOrphan(Future<int> orphan,
+                             std::vector<std::string>* log) {
   try {
     co_await orphan;
     log->push_back("orphan succeeded");
@@ -121,9 +122,8 @@ TEST_F(ConformanceTest, ACoroutineOfALivingLoopDroppedWithAnotherIsCancelled) {
   std::unique_ptr<TestLoop> doomed = MakeTestLoop();
   // The coroutine's future is made on its first Loop& / Api parameter: none
   // here, so on the default loop (this case's loop), which lives on.
-  Future<int> orphan =
-      AwaitsOnAnotherLoop(with_config(doomed->loop()).create_future<int>(),
-                          &log);
+  Future<int> orphan = AwaitsOnAnotherLoop(
+      with_config(doomed->loop()).create_future<int>(), &log);
   ASSERT_EQ(&orphan.loop(), &loop());
   Future<void> waiter = AwaitsTheOrphan(orphan, &log);
   run_until_idle();

@@ -38,6 +38,16 @@
 // coroutine cancelled while running (it cancelled itself) gets the
 // CancelledError at its next co_await. It is thrown once: later co_awaits
 // work normally.
+//
+// Destroying a loop drops the coroutines suspended on its futures, as a
+// destroyed asyncio loop drops its tasks: nothing could resume them (a
+// future whose loop is gone may not be completed), so their frames are
+// destroyed, running their locals' destructors (which may still use the
+// loop: what they schedule is dropped with it), and each one's own future,
+// if pending, is cancelled ("the coroutine was destroyed: ..."), so that a
+// coroutine on another loop awaiting it goes on. Coroutines of other types
+// awaiting a Future (the plain operator co_await below) belong to whoever
+// owns their frames, and are left alone.
 #ifndef TXAIO_CORE_COROUTINE_H_
 #define TXAIO_CORE_COROUTINE_H_
 
@@ -83,22 +93,33 @@ class CoroutineCancellation {
   void (*cancel_awaited_)(void*) = nullptr;
 };
 
-// Awaits a future from a txaio coroutine (one returning Future<R>).
+// Awaits a future from a txaio coroutine (one returning Future<R>). While
+// suspended it is linked into the awaited future's loop, which destroys the
+// coroutine's frame if it is destroyed first (Loop::
+// destroy_suspended_coroutines): the frame belongs to nobody else, since a
+// txaio coroutine never suspends at its start or end.
 template <typename T, typename R>
-class CancellableAwaiter {
+class CancellableAwaiter : private SuspendedCoroutine {
  public:
   CancellableAwaiter(Future<T> future, CoroutineCancellation& cancellation,
                      const Future<R>& own)
-      : future_(std::move(future)), cancellation_(cancellation), own_(own) {}
+      : SuspendedCoroutine(&DestroyFrame),
+        future_(std::move(future)),
+        cancellation_(cancellation),
+        own_(own) {}
+  CancellableAwaiter(CancellableAwaiter&&) = delete;
+
+  // Destroyed with the frame while still suspended (linked): the promise
+  // must not reach this awaiter when it cancels its future.
+  ~CancellableAwaiter() {
+    if (linked()) cancellation_.clear_awaited();
+  }
 
   bool await_ready() const {
     return cancellation_.requested() || future_.is_called();
   }
 
   void await_suspend(std::coroutine_handle<> coroutine) {
-    cancellation_.set_awaited(this, [](void* self) {
-      static_cast<CancellableAwaiter*>(self)->future_.cancel();
-    });
     Callback<T> resume;
     if constexpr (std::is_void_v<T>) {
       resume = [coroutine] { coroutine.resume(); };
@@ -108,9 +129,15 @@ class CancellableAwaiter {
     future_.add_callbacks(std::move(resume), [coroutine](const Failure&) {
       coroutine.resume();
     });
+    coroutine_ = coroutine;
+    cancellation_.set_awaited(this, [](void* self) {
+      static_cast<CancellableAwaiter*>(self)->future_.cancel();
+    });
+    link(future_.loop());
   }
 
   decltype(auto) await_resume() {
+    unlink();
     cancellation_.clear_awaited();
     // The coroutine's own future holds the CancelledError with the message
     // given to cancel().
@@ -123,9 +150,18 @@ class CancellableAwaiter {
   }
 
  private:
+  // Called unlinked by the loop: the promise, destroyed after this awaiter,
+  // cancels its own future, and must not reach this awaiter then.
+  static void DestroyFrame(SuspendedCoroutine& self) {
+    auto& awaiter = static_cast<CancellableAwaiter&>(self);
+    awaiter.cancellation_.clear_awaited();
+    awaiter.coroutine_.destroy();
+  }
+
   Future<T> future_;
   CoroutineCancellation& cancellation_;
   const Future<R>& own_;
+  std::coroutine_handle<> coroutine_;
 };
 
 // Awaits a future from any other coroutine type (no cancellation).
@@ -190,6 +226,21 @@ class FuturePromiseBase {
       : future_(CoroutineLoop(args...), [this](Future<T>&) {
           cancellation_.request();
         }) {}
+
+  // Runs when the coroutine finishes, or when its frame is destroyed while
+  // suspended because the loop of the future it awaited was destroyed. Then
+  // its own future is still pending: cancel it, so that whoever waits on it
+  // (on a loop that lives on) goes on. (The canceller refers to this
+  // promise: it must not outlive it.)
+  ~FuturePromiseBase() {
+    if (future_.valid() && !future_.is_called()) {
+      future_.cancel(
+          "the coroutine was destroyed: the loop of the future it awaited "
+          "was destroyed");
+    }
+  }
+  FuturePromiseBase(const FuturePromiseBase&) = delete;
+  FuturePromiseBase& operator=(const FuturePromiseBase&) = delete;
 
   Future<T> get_return_object() { return future_; }
   std::suspend_never initial_suspend() noexcept { return {}; }

@@ -30,7 +30,27 @@ class DispatchTask {
 
 Loop::Loop() { internal::RegisterLiveLoop(this); }
 Loop::Loop(const Loop&) { internal::RegisterLiveLoop(this); }
-Loop::~Loop() { internal::UnregisterLiveLoop(this); }
+Loop::~Loop() {
+  if (TXAIO_MISUSE_CHECKS && suspended_ != nullptr) {
+    internal::MisuseAbort(
+        "a loop destroys the coroutines suspended on its futures while it "
+        "still works",
+        "a Loop not derived from LoopBase was destroyed with coroutines "
+        "suspended on its futures; call destroy_suspended_coroutines() "
+        "first thing in its destructor");
+  }
+  internal::UnregisterLiveLoop(this);
+}
+
+void Loop::destroy_suspended_coroutines() {
+  // Destroying one frame may suspend or destroy others (its locals'
+  // destructors run): take them one at a time from the head.
+  while (suspended_ != nullptr) {
+    internal::SuspendedCoroutine& coroutine = *suspended_;
+    coroutine.unlink();
+    coroutine.destroy_(coroutine);
+  }
+}
 
 void Loop::dispatch_soon(internal::ReadyEntry& dispatch) {
   call_soon(DispatchTask(&dispatch));

@@ -24,8 +24,48 @@ namespace txaio {
 // A unit of work for the loop. Tasks run once.
 using Task = absl::AnyInvocable<void() &&>;
 
+class Loop;
+
 namespace internal {
 class TimerEntry;
+
+// A coroutine suspended on one of a loop's futures (core/coroutine.h's
+// awaiter derives from this). While suspended it is linked into that loop's
+// list, so that destroying the loop destroys its frame (see
+// Loop::destroy_suspended_coroutines): nothing could resume it any more,
+// since a future whose loop is gone may not be completed. Loop thread only,
+// like the future itself.
+class SuspendedCoroutine {
+ public:
+  SuspendedCoroutine(const SuspendedCoroutine&) = delete;
+  SuspendedCoroutine& operator=(const SuspendedCoroutine&) = delete;
+
+ protected:
+  // `destroy` destroys the suspended coroutine's frame (and so this object,
+  // which lives in it); it is called unlinked.
+  explicit SuspendedCoroutine(void (*destroy)(SuspendedCoroutine&))
+      : destroy_(destroy) {}
+  ~SuspendedCoroutine() { unlink(); }
+
+  inline void link(Loop& loop);
+  void unlink() {
+    if (loop_ == nullptr) return;
+    (prev_ != nullptr ? prev_->next_ : loop_head()) = next_;
+    if (next_ != nullptr) next_->prev_ = prev_;
+    prev_ = next_ = nullptr;
+    loop_ = nullptr;
+  }
+  bool linked() const { return loop_ != nullptr; }
+
+ private:
+  friend class txaio::Loop;
+  inline SuspendedCoroutine*& loop_head();
+
+  void (*destroy_)(SuspendedCoroutine&);
+  Loop* loop_ = nullptr;
+  SuspendedCoroutine* prev_ = nullptr;
+  SuspendedCoroutine* next_ = nullptr;
+};
 
 // Work that is its own ready-queue entry: a future's callback dispatch (the
 // future's state). The loop holds a counted reference on it from
@@ -76,7 +116,14 @@ class Loop {
   // (core/internal/misuse.h); release builds keep no registry.
   Loop();
   Loop(const Loop&);
-  Loop& operator=(const Loop&) = default;
+  // Keeps this loop's own list of suspended coroutines.
+  Loop& operator=(const Loop&) { return *this; }
+  // Every loop destroys the coroutines still suspended on its futures when
+  // it is destroyed (see destroy_suspended_coroutines()). LoopBase does it
+  // first thing in its destructor; a Loop not derived from LoopBase must call
+  // destroy_suspended_coroutines() at the start of its own, since by the time
+  // this destructor runs the derived loop is gone: debug builds abort here
+  // if it did not, release builds leak the frames.
   virtual ~Loop();
 
   // The framework's name: "asio", "manual", ... (what txaio calls
@@ -110,7 +157,37 @@ class Loop {
   // Number of calls scheduled with call_later that have neither run nor
   // been cancelled. Loop thread only.
   virtual size_t pending_timers() const = 0;
+
+ protected:
+  // Destroys the frames of the coroutines (returning Future<T>, see
+  // core/coroutine.h) suspended on this loop's futures, so that their
+  // locals' destructors run, as a destroyed asyncio loop drops its tasks.
+  // Each one's own future, if still pending, is cancelled. Called by the
+  // destructor of the most derived loop while the loop still works: the
+  // destructors may use it (complete futures, schedule calls), and what they
+  // schedule is dropped with the rest of the loop's work.
+  void destroy_suspended_coroutines();
+
+ private:
+  friend class internal::SuspendedCoroutine;
+  internal::SuspendedCoroutine* suspended_ = nullptr;
 };
+
+namespace internal {
+
+inline SuspendedCoroutine*& SuspendedCoroutine::loop_head() {
+  return loop_->suspended_;
+}
+
+inline void SuspendedCoroutine::link(Loop& loop) {
+  unlink();
+  loop_ = &loop;
+  next_ = loop.suspended_;
+  if (next_ != nullptr) next_->prev_ = this;
+  loop.suspended_ = this;
+}
+
+}  // namespace internal
 
 }  // namespace txaio
 

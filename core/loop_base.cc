@@ -52,6 +52,14 @@ LoopBase::~LoopBase() {
           "the run return first");
     }
   }
+  // From here on the backend (the derived loop) is gone: nothing may ask it
+  // for a wake-up or a timer.
+  destroying_ = true;
+  wake_requested_ = true;
+  // Coroutines suspended on this loop's futures can never resume: destroy
+  // their frames now, while the loop still accepts what their locals'
+  // destructors do (it is dropped below with the rest).
+  destroy_suspended_coroutines();
   // Dispatches never run now; give back the references the queue holds so
   // their futures are freed. (running_ is empty outside run_once().)
   std::vector<Ready> ready = std::move(ready_);
@@ -108,12 +116,15 @@ void LoopBase::call_soon_threadsafe(Task task) {
     inbox_.push_back(std::move(task));
     inbox_nonempty_.store(true, std::memory_order_release);
   }
-  if (was_empty) wake_up();
+  if (was_empty && !destroying_) wake_up();
 }
 
 DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
   check_loop_thread("call_later");
   internal::CheckedDelay(delay, "call_later");
+  // From a destructor run by ~LoopBase: the clock (the derived loop) is
+  // gone, and the call would be dropped with the other timers anyway.
+  if (destroying_) return DelayedCall();
   const int64_t deadline_ns =
       internal::SaturatingAdd(internal::CeilToNanoseconds(now()),
                               internal::CeilToNanoseconds(delay));
@@ -205,6 +216,7 @@ size_t LoopBase::run_round() {
 }
 
 void LoopBase::after_run() {
+  if (destroying_) return;
   if (!ready_.empty()) request_wake_up();
   std::optional<absl::Duration> next = timers_.next_deadline();
   if (!next) {
@@ -224,7 +236,7 @@ void LoopBase::after_run() {
 void LoopBase::on_last_timer_cancelled() { drop_wake_at(); }
 
 void LoopBase::drop_wake_at() {
-  if (requested_wake_at_) {
+  if (requested_wake_at_ && !destroying_) {
     requested_wake_at_.reset();
     cancel_wake_at();
   }

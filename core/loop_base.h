@@ -162,6 +162,8 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   std::atomic<std::thread::id> loop_thread_{};
   // How deep run_once() is running callbacks (misuse checks only).
   int in_callbacks_ = 0;
+  // Set by the destructor: the backend is gone, wake-ups are not asked for.
+  bool destroying_ = false;
 
   // std::mutex, not absl::Mutex: Debian's Abseil is not built with TSan, so
   // TSan cannot see absl::Mutex's synchronisation and reports false races.

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "backends/manual/manual_loop.h"
 #include "core/batched_timer.h"
+#include "core/coroutine.h"
 #include "core/errors.h"
 #include "core/future.h"
 #include "core/internal/misuse.h"
@@ -279,6 +280,87 @@ TEST_F(MisuseDeathTest, UsingAFutureAfterItsLoopIsGone) {
         f.resolve(1);
       },
       "misuse detected: a future is used only while its loop is alive");
+}
+
+// Issue 10, item 10: coroutines suspended on a destroyed loop's futures.
+// The conformance suite (coroutine_lifetime_test) covers every backend,
+// whose destructors destroy the frames first thing; these cover the loops
+// that do not.
+
+// Counts its destruction; its destructor uses the loop (see below).
+struct LoopUsingLocal {
+  Loop* loop;
+  int* destroyed;
+  ~LoopUsingLocal() {
+    ++*destroyed;
+    Future<int> other(*loop);
+    other.add_callbacks([](int) {}, nullptr);
+    other.resolve(1);  // a dispatch, queued and dropped
+    loop->call_soon([] {});
+    loop->call_later(absl::Seconds(1), [] {});  // dropped: no clock now
+  }
+};
+
+Future<int> SuspendsOn(Loop& loop, Future<int> awaited, int* destroyed) {
+  LoopUsingLocal local{&loop, destroyed};
+  co_return co_await awaited;
+}
+
+// A LoopBase whose destructor does not destroy the suspended coroutines (as
+// the Python adapter's did not): ~LoopBase does, with the backend gone.
+class ForgetfulLoop : public LoopBase {
+ public:
+  std::string_view framework() const override { return "forgetful"; }
+  absl::Duration now() const override { return absl::ZeroDuration(); }
+  void run() { run_once(); }
+
+ protected:
+  void wake_up() override {}
+  void wake_at(absl::Duration) override {}
+};
+
+TEST(SuspendedCoroutineTest, LoopBaseDestroysThemWhenTheBackendDidNot) {
+  int destroyed = 0;
+  auto loop = std::make_unique<ForgetfulLoop>();
+  Future<int> never(*loop);
+  {
+    // One on a future only the test holds, one on a future a timer holds.
+    SuspendsOn(*loop, never, &destroyed);
+    Future<int> later(*loop);
+    loop->call_later(absl::Seconds(1),
+                     [later]() mutable { later.resolve(2); });
+    SuspendsOn(*loop, later, &destroyed);
+  }
+  loop->run();
+  never = Future<int>();
+  loop.reset();  // no pure virtual call, no leak (ASan)
+  EXPECT_EQ(destroyed, 2);
+}
+
+// A Loop that is not a LoopBase and does not destroy them itself.
+class BareLoop : public Loop {
+ public:
+  std::string_view framework() const override { return "bare"; }
+  absl::Duration now() const override { return absl::ZeroDuration(); }
+  void call_soon(Task) override {}
+  void call_soon_threadsafe(Task) override {}
+  DelayedCall call_later(absl::Duration, Task) override { return {}; }
+  size_t pending_timers() const override { return 0; }
+};
+
+TEST_F(MisuseDeathTest, ABareLoopDestroyedWithCoroutinesSuspendedOnIt) {
+  EXPECT_DEATH(
+      {
+        int destroyed = 0;
+        auto loop = std::make_unique<BareLoop>();
+        ManualLoop own;
+        Future<int> never(*loop);
+        SuspendsOn(own, never, &destroyed);
+        never = Future<int>();
+        loop.reset();
+      },
+      "misuse detected: a loop destroys the coroutines suspended on its "
+      "futures while it still works");
 }
 
 }  // namespace

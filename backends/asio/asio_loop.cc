@@ -19,7 +19,11 @@ AsioLoop::AsioLoop()
 AsioLoop::AsioLoop(boost::asio::io_context& io)
     : io_(&io), timer_(io), alive_(std::make_shared<AsioLoop*>(this)) {}
 
-AsioLoop::~AsioLoop() { *alive_ = nullptr; }
+AsioLoop::~AsioLoop() {
+  // While the loop still works (core/loop.h).
+  destroy_suspended_coroutines();
+  *alive_ = nullptr;
+}
 
 void AsioLoop::wake_up() {
   boost::asio::post(*io_, [alive = alive_] {

@@ -53,6 +53,8 @@ GlibLoop::GlibLoop()
 }
 
 GlibLoop::~GlibLoop() {
+  // While the loop still works (core/loop.h).
+  destroy_suspended_coroutines();
   // Detach before anything else: once destroyed, GLib never calls the
   // source again, so nothing of ours can run on a context that lives on.
   source_->loop = nullptr;

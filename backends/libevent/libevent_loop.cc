@@ -64,6 +64,8 @@ void LibeventLoop::init_events() {
 }
 
 LibeventLoop::~LibeventLoop() {
+  // While the loop still works (core/loop.h).
+  destroy_suspended_coroutines();
   // event_free() deletes the events first: neither fires after this.
   event_free(wake_);
   event_free(timer_);

@@ -33,6 +33,8 @@ namespace txaio {
 class ManualLoop : public RunnableLoop {
  public:
   ManualLoop() = default;
+  // Destroys the coroutines suspended on its futures first (core/loop.h).
+  ~ManualLoop() override { destroy_suspended_coroutines(); }
 
   std::string_view framework() const override { return "manual"; }
   absl::Duration now() const override { return now_; }

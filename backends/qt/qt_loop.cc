@@ -132,6 +132,8 @@ void QtLoop::init() {
 }
 
 QtLoop::~QtLoop() {
+  // While the loop still works (core/loop.h).
+  destroy_suspended_coroutines();
   // Deleting the QObject removes its posted wake-ups from Qt's queue and
   // deleting the QTimer unregisters it: nothing holds `this` afterwards.
   timer_.reset();

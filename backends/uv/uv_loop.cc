@@ -71,6 +71,8 @@ void UvLoop::init_handles() {
 }
 
 UvLoop::~UvLoop() {
+  // While the loop still works (core/loop.h).
+  destroy_suspended_coroutines();
   // Closing stops the handles: no callback of ours runs after this, and the
   // close callbacks, which free the handles, need nothing of the UvLoop.
   for (uv_handle_t* handle :

@@ -16,6 +16,7 @@
 #include "absl/base/attributes.h"
 #include "absl/time/time.h"
 #include "core/api.h"
+#include "core/delay.h"
 #include "core/internal/batched_timer_state.h"
 
 namespace txaio {
@@ -63,7 +64,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedCall BatchedTimer::call_later(
 template <typename F, typename... Args>
 BatchedCall BatchedTimer::call_later(double seconds, F&& fn, Args&&... args) {
   return call_later(
-      internal::SecondsToDelay(seconds, "BatchedTimer::call_later"),
+      SecondsToDelay(seconds, "BatchedTimer::call_later"),
       std::forward<F>(fn), std::forward<Args>(args)...);
 }
 

@@ -69,10 +69,6 @@ inline constexpr absl::Duration kMaxDelay = absl::Seconds(1'000'000'000);
 static_assert(kMaxDelayNs ==
               static_cast<int64_t>(kMaxDelaySeconds) * 1'000'000'000);
 
-// The public conversion under its former internal name, for callers not yet
-// switched to core/delay.h (core/batched_timer.h).
-using ::txaio::SecondsToDelay;
-
 // Throws std::invalid_argument: "<what>: <quantity> must be a finite number
 // of seconds from <min> to 1e+09 (about 31 years), got <given>". `given` is
 // what the caller passed, as text ("1e+300", "nan", "-1", "inf").

@@ -131,8 +131,9 @@ class Api {
   template <typename F, typename... Args>
   DelayedCall call_later(absl::Duration delay, F&& fn, Args&&... args) const {
     return loop_->call_later(
-        delay, [fn = std::forward<F>(fn),
-                bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+        delay,
+        [fn = std::forward<F>(fn),
+         bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
           std::apply(fn, std::move(bound));
         });
   }

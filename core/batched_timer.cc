@@ -13,8 +13,8 @@ namespace txaio {
 namespace {
 
 std::string DescribeErrors(const std::vector<Failure>& failures) {
-  std::string text = absl::StrCat(failures.size(),
-                                  " error(s) processing call_later bucket:");
+  std::string text =
+      absl::StrCat(failures.size(), " error(s) processing call_later bucket:");
   for (const Failure& failure : failures) {
     absl::StrAppend(&text, "\n", failure_message(failure));
   }
@@ -32,11 +32,10 @@ int64_t CheckedChunkSize(int64_t chunk_size) {
 // Buckets follow the delay rule, from 1 ns instead of 0.
 int64_t CheckedBucketNs(absl::Duration bucket) {
   if (bucket < absl::Nanoseconds(1) || bucket > internal::kMaxDelay) {
-    internal::ThrowBadDelay(
-        "make_batched_timer",
-        absl::StrCat(absl::FormatDuration(bucket), " (",
-                     absl::ToDoubleSeconds(bucket), " s)"),
-        "seconds_per_bucket", "1e-09 (1 ns)");
+    internal::ThrowBadDelay("make_batched_timer",
+                            absl::StrCat(absl::FormatDuration(bucket), " (",
+                                         absl::ToDoubleSeconds(bucket), " s)"),
+                            "seconds_per_bucket", "1e-09 (1 ns)");
   }
   return absl::ToInt64Nanoseconds(bucket);
 }
@@ -85,9 +84,7 @@ void BatchedTimer::set_error_handler(BatchedErrorHandler handler) {
 
 size_t BatchedTimer::pending() const { return state_.get()->pending(); }
 
-size_t BatchedTimer::loop_timers() const {
-  return state_.get()->loop_timers();
-}
+size_t BatchedTimer::loop_timers() const { return state_.get()->loop_timers(); }
 
 absl::Duration BatchedTimer::seconds_per_bucket() const {
   return absl::Nanoseconds(state_.get()->bucket_ns());

@@ -59,8 +59,8 @@ TEST(BatchedTimerTest, NeverEarlyAndLessThanOneBucketLate) {
       ManualLoop loop;
       BatchedTimer timer = make_batched_timer(loop, bucket_seconds, chunk);
       absl::Duration bucket = absl::Seconds(bucket_seconds);
-      std::uniform_real_distribution<double> delay_seconds(
-          0, 5 * bucket_seconds);
+      std::uniform_real_distribution<double> delay_seconds(0,
+                                                           5 * bucket_seconds);
       std::uniform_int_distribution<int> step_us(
           0, static_cast<int>(bucket_seconds * 3e5));
       std::vector<absl::Duration> deadlines;
@@ -70,8 +70,9 @@ TEST(BatchedTimerTest, NeverEarlyAndLessThanOneBucketLate) {
       for (int round = 0; round < 40; ++round) {
         for (int i = 0; i < 25; ++i) {
           size_t id = deadlines.size();
-          BatchedCall call = timer.call_later(
-              delay_seconds(random), [&loop, &ran, id] { ran[id] = loop.now(); });
+          BatchedCall call =
+              timer.call_later(delay_seconds(random),
+                               [&loop, &ran, id] { ran[id] = loop.now(); });
           deadlines.push_back(call.when());
           ran.push_back(-absl::InfiniteDuration());
         }
@@ -88,7 +89,8 @@ TEST(BatchedTimerTest, NeverEarlyAndLessThanOneBucketLate) {
         auto latest =
             std::lower_bound(turns.begin(), turns.end(), deadlines[i] + bucket);
         ASSERT_NE(latest, turns.end());
-        EXPECT_LE(ran[i], *latest) << "bucket " << bucket_seconds << " chunk " << chunk << " deadline " << deadlines[i];
+        EXPECT_LE(ran[i], *latest) << "bucket " << bucket_seconds << " chunk "
+                                   << chunk << " deadline " << deadlines[i];
       }
       EXPECT_EQ(timer.pending(), 0u);
       EXPECT_EQ(timer.loop_timers(), 0u);
@@ -211,13 +213,14 @@ TEST(BatchedTimerTest, CapturesDestroyedOnCancelMayScheduleAndCancel) {
   int ran = 0;
   BatchedCall other = timer.call_later(0.5, [&] { ran += 100; });
   std::vector<BatchedCall> scheduled;
-  BatchedCall call = timer.call_later(0.1, OnDestroy([&] {
-    EXPECT_TRUE(other.cancel());
-    // Enough new calls to grow the slab while the slot is being destroyed.
-    for (int i = 0; i < 5000; ++i) {
-      scheduled.push_back(timer.call_later(0.2, [&] { ++ran; }));
-    }
-  }));
+  BatchedCall call = timer.call_later(
+      0.1, OnDestroy([&] {
+        EXPECT_TRUE(other.cancel());
+        // Enough new calls to grow the slab while the slot is being destroyed.
+        for (int i = 0; i < 5000; ++i) {
+          scheduled.push_back(timer.call_later(0.2, [&] { ++ran; }));
+        }
+      }));
   EXPECT_TRUE(call.cancel());
   EXPECT_FALSE(call.active());
   EXPECT_EQ(timer.pending(), 5000u);
@@ -395,8 +398,9 @@ TEST(BatchedTimerTest, ArgumentsAreBoundAndMembersWork) {
     void add(int n) { total += n; }
   } counter;
   timer.call_later(0.05, &Counter::add, &counter, 5);
-  timer.call_later(absl::Milliseconds(50), [](int* t, int n) { *t += n; },
-                   &counter.total, 2);
+  timer.call_later(
+      absl::Milliseconds(50), [](int* t, int n) { *t += n; }, &counter.total,
+      2);
   timer.schedule(absl::Milliseconds(50), [&counter] { counter.total += 1; });
   loop.advance(absl::Seconds(1));
   EXPECT_EQ(counter.total, 8);

@@ -232,17 +232,17 @@ Future<Winner<T>> when_any(const Api& api, std::vector<Future<T>> futures) {
         cancel_pending(inputs->size());  // all of them
       });
   for (size_t i = 0; i < inputs->size(); ++i) {
-    internal::WhenCalled((*inputs)[i], [inputs, out, cancel_pending,
-                                        i]() mutable {
-      if (out.is_called()) return;
-      const Future<T>& won = (*inputs)[i];
-      if (won.succeeded()) {
-        out.resolve(Winner<T>{i, won.value()});
-      } else {
-        out.reject(*won.failure());
-      }
-      cancel_pending(i);
-    });
+    internal::WhenCalled((*inputs)[i],
+                         [inputs, out, cancel_pending, i]() mutable {
+                           if (out.is_called()) return;
+                           const Future<T>& won = (*inputs)[i];
+                           if (won.succeeded()) {
+                             out.resolve(Winner<T>{i, won.value()});
+                           } else {
+                             out.reject(*won.failure());
+                           }
+                           cancel_pending(i);
+                         });
   }
   return out;
 }

@@ -126,9 +126,8 @@ class CancellableAwaiter : private SuspendedCoroutine {
     } else {
       resume = [coroutine](const T&) { coroutine.resume(); };
     }
-    future_.add_callbacks(std::move(resume), [coroutine](const Failure&) {
-      coroutine.resume();
-    });
+    future_.add_callbacks(std::move(resume),
+                          [coroutine](const Failure&) { coroutine.resume(); });
     coroutine_ = coroutine;
     cancellation_.set_awaited(this, [](void* self) {
       static_cast<CancellableAwaiter*>(self)->future_.cancel();
@@ -179,9 +178,8 @@ class FutureAwaiter {
     } else {
       resume = [coroutine](const T&) { coroutine.resume(); };
     }
-    future_.add_callbacks(std::move(resume), [coroutine](const Failure&) {
-      coroutine.resume();
-    });
+    future_.add_callbacks(std::move(resume),
+                          [coroutine](const Failure&) { coroutine.resume(); });
   }
 
   T await_resume() {
@@ -223,9 +221,8 @@ class FuturePromiseBase {
  public:
   template <typename... Args>
   explicit FuturePromiseBase(Args&... args)
-      : future_(CoroutineLoop(args...), [this](Future<T>&) {
-          cancellation_.request();
-        }) {}
+      : future_(CoroutineLoop(args...),
+                [this](Future<T>&) { cancellation_.request(); }) {}
 
   // Runs when the coroutine finishes, or when its frame is destroyed while
   // suspended because the loop of the future it awaited was destroyed. Then
@@ -256,8 +253,8 @@ class FuturePromiseBase {
   }
   // Other awaitables pass through unchanged.
   template <typename A>
-    requires(!is_future_v<std::remove_cvref_t<A>>)
-  A&& await_transform(A&& awaitable) {
+  requires(!is_future_v<std::remove_cvref_t<A>>) A &&
+      await_transform(A&& awaitable) {
     return std::forward<A>(awaitable);
   }
 

@@ -3,7 +3,8 @@
 // Each maps onto a txaio (Python) error so that code written against one
 // reads naturally against the other:
 //   UsageError          txaio's "must call use_asyncio()/use_twisted()" error
-//   AlreadyCalledError  Twisted's AlreadyCalledError / asyncio's InvalidStateError
+//   AlreadyCalledError  Twisted's AlreadyCalledError, asyncio's
+//                       InvalidStateError
 //   CancelledError      Twisted's / asyncio's CancelledError
 //   TimeoutError        asyncio's TimeoutError (from with_timeout())
 // Bad arguments (both result and error, a NaN delay, ...) throw the standard

@@ -153,10 +153,10 @@ class Symbolizer {
     Dwfl_Line* line =
         module != nullptr ? dwfl_module_getsrc(module, address) : nullptr;
     int line_number = 0;
-    const char* file =
-        line != nullptr ? dwfl_lineinfo(line, nullptr, &line_number, nullptr,
-                                        nullptr, nullptr)
-                        : nullptr;
+    const char* file = line != nullptr
+                           ? dwfl_lineinfo(line, nullptr, &line_number, nullptr,
+                                           nullptr, nullptr)
+                           : nullptr;
     if (file != nullptr && line_number > 0) {
       frame.file = file;
       frame.line = line_number;
@@ -226,8 +226,8 @@ Failure::Failure(std::exception_ptr error) {
     // include libstdc++'s, built without them): this path makes every
     // CancelledError.
     data->frames.resize(internal::kMaxThrowFrames);
-    int depth = absl::GetStackTrace(data->frames.data(),
-                                    internal::kMaxThrowFrames, 1);
+    int depth =
+        absl::GetStackTrace(data->frames.data(), internal::kMaxThrowFrames, 1);
     data->frames.resize(depth > 0 ? depth : 0);
   }
   data_ = std::move(data);
@@ -266,8 +266,8 @@ Failure create_failure(std::exception_ptr error) {
 }
 
 std::string failure_message(const Failure& failure) {
-  std::string message = absl::StrCat(failure.type_name(), ": ",
-                                     failure.message());
+  std::string message =
+      absl::StrCat(failure.type_name(), ": ", failure.message());
   for (char& c : message) {
     if (c == '\n' || c == '\r') c = ' ';
   }
@@ -292,7 +292,8 @@ void AppendTraceback(const Failure& failure, int depth, std::string& text) {
   for (const StackFrame& frame : failure.traceback()) {
     absl::StrAppendFormat(&text, "  #%-2d %p in %s", index++, frame.address,
                           frame.symbol);
-    if (frame.line > 0) absl::StrAppend(&text, " at ", frame.file, ":", frame.line);
+    if (frame.line > 0)
+      absl::StrAppend(&text, " at ", frame.file, ":", frame.line);
     text.push_back('\n');
   }
   absl::StrAppend(&text, failure_message(failure), "\n");

@@ -57,9 +57,8 @@ class Failure {
   explicit Failure(std::exception_ptr error);
 
   // Wraps an exception object (never thrown: its stack is the caller's).
-  template <typename E,
-            typename = std::enable_if_t<
-                std::is_base_of_v<std::exception, std::decay_t<E>>>>
+  template <typename E, typename = std::enable_if_t<
+                            std::is_base_of_v<std::exception, std::decay_t<E>>>>
   explicit Failure(E&& error)
       : Failure(std::make_exception_ptr(std::forward<E>(error))) {}
 

@@ -65,8 +65,9 @@ TEST(FailureTest, TracebackStartsAtTheThrowWithFileLineAndTemplateArguments) {
   std::vector<StackFrame> frames = failure_traceback(failure);
   std::string text = failure_format_traceback(failure);
   ASSERT_GE(frames.size(), 2u) << text;
-  EXPECT_EQ(frames[0].symbol, "void txaio::(anonymous namespace)::"
-                              "TemplatedThrower<int>(int)")
+  EXPECT_EQ(frames[0].symbol,
+            "void txaio::(anonymous namespace)::"
+            "TemplatedThrower<int>(int)")
       << text;
   EXPECT_TRUE(absl::StrContains(frames[1].symbol, "ThrowElsewhere")) << text;
 #ifdef TXAIO_TEST_HAS_LINE_INFO  // see core/BUILD
@@ -95,7 +96,8 @@ TEST(FailureTest, ANeverThrownExceptionShowsWhereTheFailureWasMade) {
   Failure failure = FailFromAnExceptionObject();
   bool found = false;
   for (const StackFrame& frame : failure_traceback(failure)) {
-    found = found || absl::StrContains(frame.symbol, "FailFromAnExceptionObject");
+    found =
+        found || absl::StrContains(frame.symbol, "FailFromAnExceptionObject");
   }
   EXPECT_TRUE(found) << failure_format_traceback(failure);
 }

@@ -304,14 +304,13 @@ class Future {
   // already resolved or rejected; a no-op after cancel(), since whoever
   // produces the value cannot know a consumer gave up on it.
   template <typename U = T>
-    requires(!std::is_void_v<U>)
-  void resolve(ValueOf<U> value) {
+  requires(!std::is_void_v<U>) void resolve(ValueOf<U> value) {
     if (!begin_settle("resolve")) return;
     state_->value.emplace(std::move(value));
     settle(internal::FutureStatus::kSucceeded);
   }
   template <typename U = T>
-    requires std::is_void_v<U>
+  requires std::is_void_v<U>
   void resolve() {
     if (!begin_settle("resolve")) return;
     state_->value.emplace();
@@ -376,8 +375,7 @@ class Future {
       State& s = state();
       if (s.dispatching) {
         // Runs in the dispatch under way, after the pairs before it.
-        add_pair(s.added, std::forward<C>(callback),
-                 std::forward<E>(errback));
+        add_pair(s.added, std::forward<C>(callback), std::forward<E>(errback));
         return;
       }
       add_pair(s.callbacks, std::forward<C>(callback),
@@ -452,8 +450,7 @@ bool is_called(const Future<T>& future) {
 }
 
 template <typename T, typename V>
-  requires(!std::is_void_v<T>)
-void resolve(Future<T>& future, V&& value) {
+requires(!std::is_void_v<T>) void resolve(Future<T>& future, V&& value) {
   future.resolve(std::forward<V>(value));
 }
 
@@ -470,7 +467,7 @@ void reject(Future<T>& future, std::exception_ptr error) {
 }
 
 template <typename T, typename E>
-  requires std::is_base_of_v<std::exception, std::decay_t<E>>
+requires std::is_base_of_v<std::exception, std::decay_t<E>>
 void reject(Future<T>& future, E&& error) {
   future.reject(Failure(std::forward<E>(error)));
 }

@@ -98,8 +98,7 @@ TEST(FutureDispatchTest, DispatchRunsInOrderWithTasks) {
   f.resolve(1);
   loop.call_soon([&] { order.push_back("after"); });
   EXPECT_TRUE(loop.run_once());
-  EXPECT_EQ(order,
-            (std::vector<std::string>{"before", "callback", "after"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"before", "callback", "after"}));
 }
 
 TEST(FutureDispatchTest, DefaultDispatchSoonRunsThroughATask) {
@@ -142,9 +141,8 @@ TEST(FutureDispatchTest, HandlesCopiedAndDroppedOnOtherThreads) {
   std::vector<std::thread> threads;
   {
     Future<std::shared_ptr<int>> f(loop);
-    f.add_callbacks(
-        [&seen](const std::shared_ptr<int>& v) { seen = *v; },
-        nullptr);
+    f.add_callbacks([&seen](const std::shared_ptr<int>& v) { seen = *v; },
+                    nullptr);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([copy = f]() mutable {
         for (int i = 0; i < kCopies; ++i) {

@@ -18,8 +18,8 @@ class Failure;
 
 // The value of one log field. Strings are views: an event is only valid
 // during the observer call that receives it (like absl::LogSink's entries).
-using LogValue =
-    std::variant<bool, int64_t, uint64_t, double, std::string_view, std::string>;
+using LogValue = std::variant<bool, int64_t, uint64_t, double, std::string_view,
+                              std::string>;
 
 // One named field of an event.
 struct LogField {

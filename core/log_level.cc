@@ -4,7 +4,6 @@
 
 #include <stdexcept>
 
-
 namespace txaio {
 namespace {
 
@@ -27,8 +26,8 @@ std::string invalid_log_level_message(std::string_view name) {
 
 LogLevel log_level_from_int(int value) {
   if (!InRange(value)) {
-    std::string message = "invalid log level " + std::to_string(value) +
-                          "; valid are 0 (";
+    std::string message =
+        "invalid log level " + std::to_string(value) + "; valid are 0 (";
     message.append(kLogLevelNames[0]);
     message.append(") to " + std::to_string(kLast) + " (");
     message.append(kLogLevelNames[kLast]);

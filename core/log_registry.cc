@@ -1,6 +1,8 @@
 // The logging registry: loggers and their levels (global re-levelling),
 // observers, log categories, and dispatch of each event (category lookup,
 // then every observer).
+#include "core/internal/log_registry.h"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -14,7 +16,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
-#include "core/internal/log_registry.h"
 #include "core/logging.h"
 #include "core/unhandled.h"
 
@@ -124,7 +125,8 @@ using internal::GetRegistry;
 using internal::Registry;
 
 LogObserverId add_log_observer(LogObserver observer) {
-  if (!observer) throw std::invalid_argument("add_log_observer: empty observer");
+  if (!observer)
+    throw std::invalid_argument("add_log_observer: empty observer");
   Registry& registry = GetRegistry();
   auto shared = std::make_shared<const LogObserver>(std::move(observer));
   std::lock_guard<std::mutex> lock(registry.mutex);
@@ -222,9 +224,7 @@ bool Logger::has_explicit_level() const {
   return state_->explicit_level;
 }
 
-std::string_view Logger::log_namespace() const {
-  return state_->log_namespace;
-}
+std::string_view Logger::log_namespace() const { return state_->log_namespace; }
 
 Logger make_logger(std::string_view log_namespace) {
   auto state = std::make_shared<internal::LoggerState>(log_namespace);

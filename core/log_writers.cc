@@ -107,8 +107,8 @@ class JsonWriter {
 // and sets the global level. Returns the writer's observer id.
 LogObserverId StartWriter(std::shared_ptr<TextWriter> writer, LogLevel level) {
   CheckLogLevel(level);
-  LogObserverId id = add_log_observer(
-      [writer](const LogEvent& event) { (*writer)(event); });
+  LogObserverId id =
+      add_log_observer([writer](const LogEvent& event) { (*writer)(event); });
   std::optional<LogObserverId> previous = ExchangeStartedObserver(id);
   if (previous) remove_log_observer(*previous);
   set_global_log_level(level);
@@ -176,8 +176,8 @@ void stop_logging() {
 
 ScopedLogging::ScopedLogging(std::ostream& out, LogLevel level,
                              TextLogLayout layout)
-    : writer_(std::make_shared<internal::TextWriter>(
-          out, absl::LocalTimeZone(), layout)),
+    : writer_(std::make_shared<internal::TextWriter>(out, absl::LocalTimeZone(),
+                                                     layout)),
       id_(internal::StartWriter(writer_, level)) {}
 
 ScopedLogging::ScopedLogging(std::ostream& out, std::string_view level,

@@ -235,8 +235,8 @@ void StreamValue(std::ostream& out, const void* value) {
 }
 
 constexpr bool IsEventKey(std::string_view name) {
-  return name == "log_time" || name == "log_level" ||
-         name == "log_namespace" || name == "log_format";
+  return name == "log_time" || name == "log_level" || name == "log_namespace" ||
+         name == "log_format";
 }
 
 // The first field of `format` that is neither in `names` nor an event key
@@ -281,7 +281,7 @@ LogValue ToLogValue(const T& value) {
     return failure_message(value);
   } else {
     static_assert(
-        requires(std::ostream& os, const T& v) { os << v; },
+        requires(std::ostream & os, const T& v) { os << v; },
         "a log field value must be a number, bool, string, enum or have "
         "operator<<");
     return StreamToString(&StreamValue<T>, &value);
@@ -303,7 +303,7 @@ template <typename... Args>
 class LogFormat {
  public:
   template <typename S>
-    requires std::convertible_to<const S&, std::string_view>
+  requires std::convertible_to<const S&, std::string_view>
   consteval LogFormat(const S& format)  // NOLINT: implicit by design
       : format_(format) {
     static_assert((internal::IsNamedArg<Args>::value && ...),
@@ -371,8 +371,7 @@ class Logger {
  public:
   // True when `level` is logged; the one branch a disabled call costs.
   bool enabled(LogLevel level) const {
-    return static_cast<int>(level) <=
-           level_->load(std::memory_order_relaxed);
+    return static_cast<int>(level) <= level_->load(std::memory_order_relaxed);
   }
 
   // Logs at `level` (not kNone) if enabled. Arguments are "name"_f = value.
@@ -461,12 +460,12 @@ Logger make_logger(std::string_view log_namespace, LogLevel level);
 
 // Logs only if the level is enabled, without evaluating the arguments
 // otherwise: TXAIO_LOG_INFO(log, "Got {x}", "x"_f = compute());
-#define TXAIO_LOG_AT_(logger, level, ...)             \
-  do {                                                \
-    const ::txaio::Logger& txaio_logger_ = (logger);  \
-    if (txaio_logger_.enabled(level)) {               \
-      txaio_logger_.log(level, __VA_ARGS__);          \
-    }                                                 \
+#define TXAIO_LOG_AT_(logger, level, ...)            \
+  do {                                               \
+    const ::txaio::Logger& txaio_logger_ = (logger); \
+    if (txaio_logger_.enabled(level)) {              \
+      txaio_logger_.log(level, __VA_ARGS__);         \
+    }                                                \
   } while (false)
 #define TXAIO_LOG_CRITICAL(logger, ...) \
   TXAIO_LOG_AT_(logger, ::txaio::LogLevel::kCritical, __VA_ARGS__)

@@ -3,8 +3,8 @@
 #include <atomic>
 #include <cmath>
 #include <iostream>
-#include <memory>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/unhandled.h"
-#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -66,9 +66,10 @@ class Capture {
 };
 
 TEST(LogFormatTest, NamedFieldsAndEscapes) {
-  EXPECT_EQ(Format("Got '{result}' from {peer}",
-                   {{"result", int64_t{42}}, {"peer", std::string_view("x:1")}}),
-            "Got '42' from x:1");
+  EXPECT_EQ(
+      Format("Got '{result}' from {peer}",
+             {{"result", int64_t{42}}, {"peer", std::string_view("x:1")}}),
+      "Got '42' from x:1");
   EXPECT_EQ(Format("{{literal}} {a}}}", {{"a", int64_t{1}}}), "{literal} 1}");
   EXPECT_EQ(Format("no fields"), "no fields");
   EXPECT_EQ(Format(""), "");
@@ -366,8 +367,9 @@ TEST(LoggingTest, NamespaceAndLevelLayoutShowsTheLevel) {
   Logger log = make_logger("myapp.Conn", LogLevel::kInfo);
   log.warn("Lost {peer}", "peer"_f = "p1");
   remove_log_observer(id);
-  EXPECT_THAT(out.str(), MatchesRegex("[0-9T:-]+\\+0000 \\[myapp\\.Conn#warn\\] "
-                                      "Lost p1\n"));
+  EXPECT_THAT(out.str(),
+              MatchesRegex("[0-9T:-]+\\+0000 \\[myapp\\.Conn#warn\\] "
+                           "Lost p1\n"));
 }
 
 TEST(LoggingTest, FailureLoggingPrintsTheTraceback) {

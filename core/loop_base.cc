@@ -125,9 +125,8 @@ DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
   // From a destructor run by ~LoopBase: the clock (the derived loop) is
   // gone, and the call would be dropped with the other timers anyway.
   if (destroying_) return DelayedCall();
-  const int64_t deadline_ns =
-      internal::SaturatingAdd(internal::CeilToNanoseconds(now()),
-                              internal::CeilToNanoseconds(delay));
+  const int64_t deadline_ns = internal::SaturatingAdd(
+      internal::CeilToNanoseconds(now()), internal::CeilToNanoseconds(delay));
   std::optional<absl::Duration> earliest = timers_.next_deadline();
   DelayedCall handle(timers_.push(deadline_ns, std::move(task)));
   // Also when no wake-up is armed for the earlier timers (their wake_at()

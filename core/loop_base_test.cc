@@ -25,8 +25,8 @@ class RecordingBackend : public LoopBase {
   absl::Duration now() const override { return now_; }
 
   using LoopBase::has_ready_work;
-  using LoopBase::on_wake_at_timer;
   using LoopBase::kRoundsPerWakeUp;
+  using LoopBase::on_wake_at_timer;
   using LoopBase::on_wake_up;
   using LoopBase::run_once;
 
@@ -228,7 +228,8 @@ TEST(LoopBaseTest, ThrowingTaskIsReportedNotPropagated) {
   RecordingBackend loop;
   bool after = false;
   loop.call_soon([] { throw std::runtime_error("task"); });
-  loop.call_later(absl::ZeroDuration(), [] { throw std::logic_error("timer"); });
+  loop.call_later(absl::ZeroDuration(),
+                  [] { throw std::logic_error("timer"); });
   loop.call_soon([&] { after = true; });
   EXPECT_NO_THROW(loop.run_once());
   set_unhandled_failure_handler(std::move(previous));

@@ -26,14 +26,13 @@ Registry& TheRegistry() {
 
 }  // namespace
 
-LoopRegistration::LoopRegistration(std::string_view name,
-                                   LoopFactory factory) {
+LoopRegistration::LoopRegistration(std::string_view name, LoopFactory factory) {
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   if (!registry.factories.emplace(std::string(name), std::move(factory))
            .second) {
-    throw std::logic_error(
-        absl::StrCat("txaio: two backends registered as \"", std::string(name), "\""));
+    throw std::logic_error(absl::StrCat("txaio: two backends registered as \"",
+                                        std::string(name), "\""));
   }
 }
 
@@ -56,7 +55,8 @@ std::unique_ptr<RunnableLoop> make_loop(std::string_view name) {
   if (!factory) {
     std::vector<std::string> names = loop_names();
     throw std::invalid_argument(absl::StrCat(
-        "txaio: no backend named \"", std::string(name), "\" is linked; linked: ",
+        "txaio: no backend named \"", std::string(name),
+        "\" is linked; linked: ",
         names.empty() ? std::string("none") : absl::StrJoin(names, ", ")));
   }
   return factory();

@@ -56,8 +56,7 @@ TEST(DelayRuleTest, EveryDelaySaysWhatWasGivenAndWhatIsAccepted) {
   // Not silently clamped any more.
   m = InvalidArgument([&] { api.call_later(1e15, [] {}); });
   EXPECT_TRUE(absl::StrContains(m, "got 1e+15")) << m;
-  m = InvalidArgument(
-      [&] { loop.call_later(absl::Seconds(1e15), [] {}); });
+  m = InvalidArgument([&] { loop.call_later(absl::Seconds(1e15), [] {}); });
   EXPECT_TRUE(absl::StrContains(m, "from 0 to 1e+09")) << m;
   m = InvalidArgument([&] { api.sleep(1e10); });
   EXPECT_TRUE(absl::StrContains(m, "sleep: delay must be")) << m;
@@ -70,8 +69,7 @@ TEST(DelayRuleTest, EveryDelaySaysWhatWasGivenAndWhatIsAccepted) {
 
 TEST(DelayRuleTest, BatchedTimersFollowTheSameRule) {
   ManualLoop loop;
-  std::string m =
-      InvalidArgument([&] { make_batched_timer(loop, 1e-10, 10); });
+  std::string m = InvalidArgument([&] { make_batched_timer(loop, 1e-10, 10); });
   EXPECT_TRUE(absl::StrContains(m, "got 1e-10")) << m;
   EXPECT_TRUE(absl::StrContains(m, "from 1e-09 (1 ns)")) << m;
   m = InvalidArgument([&] { make_batched_timer(loop, 1e300, 10); });
@@ -144,8 +142,8 @@ TEST(BlockCacheDeathTest, FutureReleasedByAnAtexitHandler) {
   second->emplace(loop);
   (*second)->reject(Failure(std::runtime_error("second")));
   std::vector<std::string> seen;
-  UnhandledFailureHandler previous = set_unhandled_failure_handler(
-      [&seen, second](const Failure& f) {
+  UnhandledFailureHandler previous =
+      set_unhandled_failure_handler([&seen, second](const Failure& f) {
         seen.push_back(failure_message(f));
         // Drops the last handle on another failed future: it reports from
         // inside this handler.
@@ -327,8 +325,7 @@ TEST(SuspendedCoroutineTest, LoopBaseDestroysThemWhenTheBackendDidNot) {
     // One on a future only the test holds, one on a future a timer holds.
     SuspendsOn(*loop, never, &destroyed);
     Future<int> later(*loop);
-    loop->call_later(absl::Seconds(1),
-                     [later]() mutable { later.resolve(2); });
+    loop->call_later(absl::Seconds(1), [later]() mutable { later.resolve(2); });
     SuspendsOn(*loop, later, &destroyed);
   }
   loop->run();

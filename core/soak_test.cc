@@ -39,8 +39,7 @@ void Futures(ManualLoop& loop) {
   for (int i = 0; i < kCount; i += 1000) {
     for (int j = 0; j < 1000; ++j) {
       Future<int>& f = batch.emplace_back(loop);
-      f.add_callbacks([&sum](int v) { sum += v; },
-                      [](const Failure&) {});
+      f.add_callbacks([&sum](int v) { sum += v; }, [](const Failure&) {});
       if (j % 3 == 0) {
         f.resolve(1);
       } else if (j % 3 == 1) {
@@ -60,8 +59,8 @@ void Timers(ManualLoop& loop) {
   std::vector<DelayedCall> calls;
   calls.reserve(kCount);
   for (int i = 0; i < kCount; ++i) {
-    calls.push_back(loop.call_later(absl::Milliseconds(i % 1000),
-                                    [&ran] { ++ran; }));
+    calls.push_back(
+        loop.call_later(absl::Milliseconds(i % 1000), [&ran] { ++ran; }));
   }
   for (int i = 0; i < kCount; i += 2) calls[i].cancel();
   loop.advance(absl::Seconds(1));
@@ -76,8 +75,8 @@ void Batched(ManualLoop& loop) {
   std::vector<BatchedCall> calls;
   calls.reserve(kCount);
   for (int i = 0; i < kCount; ++i) {
-    calls.push_back(timer.call_later(absl::Milliseconds(i % 1000),
-                                     [&ran] { ++ran; }));
+    calls.push_back(
+        timer.call_later(absl::Milliseconds(i % 1000), [&ran] { ++ran; }));
   }
   for (int i = 0; i < kCount; i += 2) calls[i].cancel();
   calls.clear();

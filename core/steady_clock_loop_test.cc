@@ -33,7 +33,8 @@ TEST(SteadyClockLoopTest, TimeoutIsRoundedUpAndClamped) {
   const absl::Duration now = clock.now();
   EXPECT_EQ(clock.timeout_ms_until(now - absl::Seconds(1), 1000), 0);
   // At least the 1.5 ms left, rounded up; the clock moved a little meanwhile.
-  const int64_t ms = clock.timeout_ms_until(now + absl::Microseconds(1500), 1000);
+  const int64_t ms =
+      clock.timeout_ms_until(now + absl::Microseconds(1500), 1000);
   EXPECT_GE(ms, 1);
   EXPECT_LE(ms, 2);
   EXPECT_EQ(clock.timeout_ms_until(now + absl::Hours(1000), 1000), 1000);

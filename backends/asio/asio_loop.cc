@@ -61,8 +61,9 @@ bool AsioLoop::iterate(bool block) {
 }
 
 namespace {
-const LoopRegistration kRegistration("asio",
-                                     [] { return std::make_unique<AsioLoop>(); });
+const LoopRegistration kRegistration("asio", [] {
+  return std::make_unique<AsioLoop>();
+});
 }  // namespace
 
 AsioLoop& use_asio() {

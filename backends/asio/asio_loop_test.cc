@@ -6,10 +6,10 @@
 #include <thread>
 #include <vector>
 
+#include "backends/testing/loop_checks.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
 #include "core/api.h"
-#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {

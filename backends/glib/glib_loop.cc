@@ -22,12 +22,14 @@ struct GlibLoop::Source {
 };
 
 const GSourceFuncs GlibLoop::kSourceFuncs = {
-    &GlibLoop::Prepare, &GlibLoop::Check, &GlibLoop::Dispatch,
-    /*finalize=*/nullptr, nullptr, nullptr};
+    &GlibLoop::Prepare,   &GlibLoop::Check, &GlibLoop::Dispatch,
+    /*finalize=*/nullptr, nullptr,          nullptr};
 
 namespace {
 
-GMainContext* Ref(GMainContext& context) { return g_main_context_ref(&context); }
+GMainContext* Ref(GMainContext& context) {
+  return g_main_context_ref(&context);
+}
 
 }  // namespace
 
@@ -124,8 +126,9 @@ bool GlibLoop::iterate(bool block) {
 }
 
 namespace {
-const LoopRegistration kRegistration("glib",
-                                     [] { return std::make_unique<GlibLoop>(); });
+const LoopRegistration kRegistration("glib", [] {
+  return std::make_unique<GlibLoop>();
+});
 }  // namespace
 
 }  // namespace txaio

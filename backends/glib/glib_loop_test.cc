@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "backends/testing/loop_checks.h"
 #include "core/api.h"
 #include "core/loop_registry.h"
-#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
@@ -24,7 +24,8 @@ namespace {
 class AppContext {
  public:
   AppContext()
-      : context_(g_main_context_new()), main_loop_(g_main_loop_new(context_, FALSE)) {}
+      : context_(g_main_context_new()),
+        main_loop_(g_main_loop_new(context_, FALSE)) {}
   ~AppContext() {
     g_main_loop_unref(main_loop_);
     g_main_context_unref(context_);
@@ -77,11 +78,15 @@ TEST(GlibLoopTest, ApplicationRunsTheWrappedContextWithItsOwnApi) {
   loop.call_soon([&] { order.push_back(2); });
   const absl::Duration start = loop.now();
   Future<void> nap = with_config(loop).sleep(absl::Milliseconds(20));
-  add_callbacks(nap, [&] {
-    order.push_back(3);
-    EXPECT_GE(loop.now() - start, absl::Milliseconds(20)) << "timer was early";
-    g_main_loop_quit(app.main_loop());
-  }, nullptr);
+  add_callbacks(
+      nap,
+      [&] {
+        order.push_back(3);
+        EXPECT_GE(loop.now() - start, absl::Milliseconds(20))
+            << "timer was early";
+        g_main_loop_quit(app.main_loop());
+      },
+      nullptr);
   app.run();
   EXPECT_FALSE(app.timed_out());
   // GLib orders sources of one priority by when they were attached, not
@@ -158,7 +163,8 @@ TEST(GlibLoopTest, DestroyedLoopLeavesTheWrappedContextClean) {
     GlibLoop loop(app.context());
     loop.call_soon([&ran, token] { ran = true; });
     loop.call_soon_threadsafe([&ran, token] { ran = true; });
-    call = loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
+    call =
+        loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
     EXPECT_TRUE(g_main_context_pending(&app.context()));
   }
   EXPECT_EQ(token.use_count(), 1) << "the loop released what it held";

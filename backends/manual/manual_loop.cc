@@ -43,8 +43,9 @@ ManualLoop& use_manual() {
 }
 
 namespace {
-const LoopRegistration kRegistration(
-    "manual", [] { return std::make_unique<ManualLoop>(); });
+const LoopRegistration kRegistration("manual", [] {
+  return std::make_unique<ManualLoop>();
+});
 }  // namespace
 
 }  // namespace txaio

@@ -6,15 +6,14 @@
 #include <QtCore/qobject.h>
 #include <QtCore/qsocketnotifier.h>
 #include <QtCore/qtimer.h>
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <clocale>
 #include <cstdint>
 #include <cstring>
-#include <clocale>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -119,10 +118,10 @@ void QtLoop::init() {
     throw std::runtime_error(std::string("QtLoop: eventfd: ") +
                              std::strerror(errno));
   }
-  notifier_ = std::make_unique<QSocketNotifier>(wake_fd_,
-                                                QSocketNotifier::Read);
-  QObject::connect(notifier_.get(), &QSocketNotifier::activated,
-                   context_.get(), [this] {
+  notifier_ =
+      std::make_unique<QSocketNotifier>(wake_fd_, QSocketNotifier::Read);
+  QObject::connect(notifier_.get(), &QSocketNotifier::activated, context_.get(),
+                   [this] {
                      uint64_t count;
                      // Nonblocking: drains the counter, or finds it drained.
                      (void)!read(wake_fd_, &count, sizeof count);

@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "backends/testing/loop_checks.h"
 #include "core/api.h"
 #include "core/loop_registry.h"
-#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
@@ -85,11 +85,15 @@ TEST(QtLoopTest, ApplicationRunsItsOwnExec) {
   loop.call_soon([&] { order.push_back(1); });
   const absl::Duration start = loop.now();
   Future<void> nap = with_config(loop).sleep(absl::Milliseconds(20));
-  add_callbacks(nap, [&] {
-    order.push_back(2);
-    EXPECT_GE(loop.now() - start, absl::Milliseconds(20)) << "timer was early";
-    QCoreApplication::quit();
-  }, nullptr);
+  add_callbacks(
+      nap,
+      [&] {
+        order.push_back(2);
+        EXPECT_GE(loop.now() - start, absl::Milliseconds(20))
+            << "timer was early";
+        QCoreApplication::quit();
+      },
+      nullptr);
   app.exec();
   EXPECT_FALSE(app.timed_out());
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
@@ -170,7 +174,8 @@ TEST(QtLoopTest, DestroyedLoopLeavesTheApplicationClean) {
     QtLoop loop(app.app());
     loop.call_soon([&ran, token] { ran = true; });
     loop.call_soon_threadsafe([&ran, token] { ran = true; });
-    call = loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
+    call =
+        loop.call_later(absl::Milliseconds(1), [&ran, token] { ran = true; });
   }
   EXPECT_EQ(token.use_count(), 1) << "the loop released what it held";
   EXPECT_FALSE(call.active());

@@ -7,11 +7,10 @@
 
 #include <chrono>
 #include <ctime>
-#include <thread>
-#include <utility>
-
 #include <memory>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "core/api.h"

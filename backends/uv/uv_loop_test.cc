@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "backends/testing/loop_checks.h"
 #include "core/api.h"
 #include "core/loop_registry.h"
-#include "backends/testing/loop_checks.h"
 #include "gtest/gtest.h"
 
 namespace txaio {

@@ -186,8 +186,8 @@ TXAIO_EXPORT txaio_status txaio_loop_new_manual(txaio_loop** out);
  * returns; the handle stays valid). Loop thread. */
 TXAIO_EXPORT txaio_status txaio_loop_destroy(txaio_loop* loop);
 
-/* The loop's framework name, its registered name ("asio", "manual", ...). Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT. Thread-safe. */
+/* The loop's framework name, its registered name ("asio", "manual", ...).
+ * Errors: INVALID_HANDLE, INVALID_ARGUMENT. Thread-safe. */
 TXAIO_EXPORT txaio_status txaio_loop_framework(const txaio_loop* loop,
                                                const char** out);
 
@@ -210,8 +210,7 @@ TXAIO_EXPORT txaio_status txaio_loop_run(txaio_loop* loop);
  * due in that window runs, including ones scheduled during it. Errors:
  * INVALID_HANDLE, INVALID_ARGUMENT (not a finite number from 0 to 1e9, the
  * limit of every delay). */
-TXAIO_EXPORT txaio_status txaio_loop_run_for(txaio_loop* loop,
-                                             double seconds);
+TXAIO_EXPORT txaio_status txaio_loop_run_for(txaio_loop* loop, double seconds);
 
 /* Runs the loop until `future` is called (resolved, rejected or cancelled;
  * read the outcome from the future). Errors: INVALID_HANDLE,
@@ -230,9 +229,9 @@ TXAIO_EXPORT txaio_status txaio_loop_run_until_idle(txaio_loop* loop,
 /* txaio_loop_run_for under its task.Clock name: on a manual loop it moves
  * the clock forward by `seconds` (>= 0), stepping through every deadline on
  * the way; on a real loop it waits that long. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (not a finite number of seconds from 0 to 1e9). Loop thread. */
-TXAIO_EXPORT txaio_status txaio_loop_advance(txaio_loop* loop,
-                                             double seconds);
+ * INVALID_ARGUMENT (not a finite number of seconds from 0 to 1e9). Loop thread.
+ */
+TXAIO_EXPORT txaio_status txaio_loop_advance(txaio_loop* loop, double seconds);
 
 /* Asks the active (or next) run function to return. Errors:
  * INVALID_HANDLE. Thread-safe. */
@@ -277,13 +276,13 @@ TXAIO_EXPORT txaio_status txaio_delayed_call_cancel(txaio_delayed_call* call,
 
 /* 1 while the call is scheduled and has neither run nor been cancelled.
  * Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_delayed_call_active(
-    const txaio_delayed_call* call, int* out);
+TXAIO_EXPORT txaio_status
+txaio_delayed_call_active(const txaio_delayed_call* call, int* out);
 
 /* When the call is (or was) due, in seconds on its loop's clock. Errors:
  * INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_delayed_call_when(
-    const txaio_delayed_call* call, double* out);
+TXAIO_EXPORT txaio_status
+txaio_delayed_call_when(const txaio_delayed_call* call, double* out);
 
 /* Releases the handle; the call itself stays scheduled. NULL is a no-op.
  * Errors: INVALID_HANDLE. Loop thread. */
@@ -313,8 +312,8 @@ TXAIO_EXPORT txaio_status txaio_failure_message(const txaio_failure* failure,
 
 /* The exception's type name, e.g. "txaio_error", "txaio::CancelledError",
  * "std::runtime_error". Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
-TXAIO_EXPORT txaio_status txaio_failure_type_name(
-    const txaio_failure* failure, const char** out);
+TXAIO_EXPORT txaio_status txaio_failure_type_name(const txaio_failure* failure,
+                                                  const char** out);
 
 /* The message alone (the exception's what()). Errors: INVALID_HANDLE,
  * INVALID_ARGUMENT. */
@@ -328,26 +327,26 @@ TXAIO_EXPORT txaio_status txaio_failure_code(const txaio_failure* failure,
 
 /* 1 if this is the failure of a cancelled future (txaio::CancelledError).
  * Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
-TXAIO_EXPORT txaio_status txaio_failure_is_cancelled(
-    const txaio_failure* failure, int* out);
+TXAIO_EXPORT txaio_status
+txaio_failure_is_cancelled(const txaio_failure* failure, int* out);
 
 /* The number of stack frames captured where the failure was made
  * (txaio's failure_traceback). Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
-TXAIO_EXPORT txaio_status txaio_failure_traceback_size(
-    const txaio_failure* failure, size_t* out);
+TXAIO_EXPORT txaio_status
+txaio_failure_traceback_size(const txaio_failure* failure, size_t* out);
 
 /* Frame `index` (0 = innermost): its return address and its demangled
  * symbol ("??" when unknown). Either out-parameter may be NULL. Errors:
  * INVALID_HANDLE, INVALID_ARGUMENT (index out of range). */
-TXAIO_EXPORT txaio_status txaio_failure_traceback_frame(
-    const txaio_failure* failure, size_t index, const void** address,
-    const char** symbol);
+TXAIO_EXPORT txaio_status
+txaio_failure_traceback_frame(const txaio_failure* failure, size_t index,
+                              const void** address, const char** symbol);
 
 /* A readable multi-line traceback ending with txaio_failure_message
  * (txaio's failure_format_traceback). Errors: INVALID_HANDLE,
  * INVALID_ARGUMENT. */
-TXAIO_EXPORT txaio_status txaio_failure_format_traceback(
-    const txaio_failure* failure, const char** out);
+TXAIO_EXPORT txaio_status
+txaio_failure_format_traceback(const txaio_failure* failure, const char** out);
 
 /* Installs the handler for failures nobody handled (a callback failing
  * without an errback, a failed future dropped unseen, ...). NULL `fn`
@@ -430,9 +429,11 @@ TXAIO_EXPORT txaio_status txaio_future_cancel(txaio_future* future,
  * loop, in the order added; `state` is shared by the pair and destroyed once
  * after it ran. Errors: INVALID_HANDLE, INVALID_ARGUMENT (both NULL).
  * Loop thread. */
-TXAIO_EXPORT txaio_status txaio_future_add_callbacks(
-    txaio_future* future, txaio_callback_fn callback, txaio_errback_fn errback,
-    void* state, txaio_destroy_fn destroy);
+TXAIO_EXPORT txaio_status txaio_future_add_callbacks(txaio_future* future,
+                                                     txaio_callback_fn callback,
+                                                     txaio_errback_fn errback,
+                                                     void* state,
+                                                     txaio_destroy_fn destroy);
 
 /* 1 once the future is resolved, rejected or cancelled (txaio's
  * is_called). Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
@@ -473,7 +474,8 @@ TXAIO_EXPORT txaio_status txaio_as_future(txaio_loop* loop,
 
 /* A future resolved (with NULL) once `seconds` have passed on the loop's
  * clock; cancelling it cancels the timer. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (not a finite number of seconds from 0 to 1e9). Loop thread. */
+ * INVALID_ARGUMENT (not a finite number of seconds from 0 to 1e9). Loop thread.
+ */
 TXAIO_EXPORT txaio_status txaio_sleep(txaio_loop* loop, double seconds,
                                       txaio_future** out);
 
@@ -494,16 +496,16 @@ TXAIO_EXPORT txaio_status txaio_gather(txaio_loop* loop,
                                        txaio_future** out);
 
 /* The number of results. Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
-TXAIO_EXPORT txaio_status txaio_gather_results_size(
-    const txaio_gather_results* results, size_t* out);
+TXAIO_EXPORT txaio_status
+txaio_gather_results_size(const txaio_gather_results* results, size_t* out);
 
 /* Result `index`: on success *value is the input's value (borrowed) and
  * *failure NULL; on failure *value is NULL and *failure the failure
  * (borrowed from `results`). Either out-parameter may be NULL. Errors:
  * INVALID_HANDLE, INVALID_ARGUMENT (index out of range). */
-TXAIO_EXPORT txaio_status txaio_gather_results_get(
-    const txaio_gather_results* results, size_t index, void** value,
-    const txaio_failure** failure);
+TXAIO_EXPORT txaio_status
+txaio_gather_results_get(const txaio_gather_results* results, size_t index,
+                         void** value, const txaio_failure** failure);
 
 /* ----------------------------------------------------------------------- */
 /* Batched timers (txaio's make_batched_timer / IBatchedTimer)              */
@@ -527,8 +529,8 @@ typedef void (*txaio_batch_errors_fn)(void* state,
  * its calls in chunks of at most `chunk_size` per loop turn, spread across
  * the bucket. A call never runs before its deadline and, on a loop that
  * keeps up, less than one bucket after it. Errors: INVALID_HANDLE,
- * INVALID_ARGUMENT (bucket not a finite number of seconds from 1e-9 to 1e9; chunk_size <= 0),
- * NO_MEMORY. Loop thread. */
+ * INVALID_ARGUMENT (bucket not a finite number of seconds from 1e-9 to 1e9;
+ * chunk_size <= 0), NO_MEMORY. Loop thread. */
 TXAIO_EXPORT txaio_status txaio_batched_timer_new(txaio_loop* loop,
                                                   double seconds_per_bucket,
                                                   int64_t chunk_size,
@@ -536,8 +538,8 @@ TXAIO_EXPORT txaio_status txaio_batched_timer_new(txaio_loop* loop,
 
 /* Releases the handle; calls already scheduled still run. NULL is a no-op.
  * Errors: INVALID_HANDLE. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_batched_timer_destroy(
-    txaio_batched_timer* timer);
+TXAIO_EXPORT txaio_status
+txaio_batched_timer_destroy(txaio_batched_timer* timer);
 
 /* Schedules fn(state) `seconds` from now (see txaio_batched_timer_new for
  * the precision). `out` (may be NULL) receives a handle. Cancel is O(1).
@@ -556,14 +558,14 @@ TXAIO_EXPORT txaio_status txaio_batched_timer_set_error_handler(
 
 /* Calls scheduled and neither run nor cancelled. Errors: INVALID_HANDLE,
  * INVALID_ARGUMENT. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_batched_timer_pending(
-    const txaio_batched_timer* timer, size_t* out);
+TXAIO_EXPORT txaio_status
+txaio_batched_timer_pending(const txaio_batched_timer* timer, size_t* out);
 
 /* Loop timers the batched timer holds now (one per bucket with pending
  * calls, plus one per bucket being drained). Errors: INVALID_HANDLE,
  * INVALID_ARGUMENT. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_batched_timer_loop_timers(
-    const txaio_batched_timer* timer, size_t* out);
+TXAIO_EXPORT txaio_status
+txaio_batched_timer_loop_timers(const txaio_batched_timer* timer, size_t* out);
 
 /* Cancels the call if it has neither run nor been cancelled, releasing its
  * state at once. `cancelled` (may be NULL) receives 1 if this cancelled it.
@@ -574,13 +576,13 @@ TXAIO_EXPORT txaio_status txaio_batched_call_cancel(txaio_batched_call* call,
 
 /* 1 while the call is scheduled and has neither started nor been
  * cancelled. Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_batched_call_active(
-    const txaio_batched_call* call, int* out);
+TXAIO_EXPORT txaio_status
+txaio_batched_call_active(const txaio_batched_call* call, int* out);
 
 /* The call's deadline in seconds on the loop's clock (now + delay, before
  * bucketing). Errors: INVALID_HANDLE, INVALID_ARGUMENT. Loop thread. */
-TXAIO_EXPORT txaio_status txaio_batched_call_when(
-    const txaio_batched_call* call, double* out);
+TXAIO_EXPORT txaio_status
+txaio_batched_call_when(const txaio_batched_call* call, double* out);
 
 /* Releases the handle; the call stays scheduled. NULL is a no-op. Errors:
  * INVALID_HANDLE. Loop thread. */
@@ -677,8 +679,7 @@ TXAIO_EXPORT txaio_status txaio_logger_failure(const txaio_logger* logger,
 /* 1 if an event at `level` would be logged. Errors: INVALID_HANDLE,
  * INVALID_ARGUMENT. */
 TXAIO_EXPORT txaio_status txaio_logger_enabled(const txaio_logger* logger,
-                                               txaio_log_level level,
-                                               int* out);
+                                               txaio_log_level level, int* out);
 
 /* Sets the logger's level. With keep != 0 (txaio's default) the level is
  * explicit and global changes no longer move it; with keep == 0 the next
@@ -689,8 +690,8 @@ TXAIO_EXPORT txaio_status txaio_logger_set_level(txaio_logger* logger,
 
 /* Makes the logger follow the global level again (and take it now).
  * Errors: INVALID_HANDLE. */
-TXAIO_EXPORT txaio_status txaio_logger_follow_global_level(
-    txaio_logger* logger);
+TXAIO_EXPORT txaio_status
+txaio_logger_follow_global_level(txaio_logger* logger);
 
 /* The logger's current level. Errors: INVALID_HANDLE, INVALID_ARGUMENT. */
 TXAIO_EXPORT txaio_status txaio_logger_level(const txaio_logger* logger,
@@ -726,8 +727,7 @@ TXAIO_EXPORT txaio_status txaio_add_log_observer(txaio_log_observer_fn fn,
 
 /* Unregisters observer `id`; `removed` (may be NULL) receives 1 if it was
  * registered. */
-TXAIO_EXPORT txaio_status txaio_remove_log_observer(uint64_t id,
-                                                    int* removed);
+TXAIO_EXPORT txaio_status txaio_remove_log_observer(uint64_t id, int* removed);
 
 /* txaio.add_log_categories: an event with a string field "log_category"
  * naming one of `names` is formatted with the matching entry of `formats`.
@@ -747,7 +747,7 @@ TXAIO_EXPORT int64_t txaio_time_ns(void);
 TXAIO_EXPORT int64_t txaio_perf_counter_ns(void);
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
-#endif  /* TXAIO_C_TXAIO_H_ */
+#endif /* TXAIO_C_TXAIO_H_ */

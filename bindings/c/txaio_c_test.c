@@ -14,31 +14,31 @@
 static int g_checks = 0;
 static int g_failures = 0;
 
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    ++g_checks;                                                         \
-    if (!(cond)) {                                                      \
-      ++g_failures;                                                     \
-      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n",     \
-              __FILE__, __LINE__, #cond, txaio_last_error());           \
-    }                                                                   \
+#define CHECK(cond)                                                           \
+  do {                                                                        \
+    ++g_checks;                                                               \
+    if (!(cond)) {                                                            \
+      ++g_failures;                                                           \
+      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, \
+              __LINE__, #cond, txaio_last_error());                           \
+    }                                                                         \
   } while (0)
 
 /* Checks that `call` returns `status` (and, on error, sets a message). */
-#define EXPECT_STATUS(status, call)                                     \
-  do {                                                                  \
-    txaio_status got_ = (call);                                         \
-    ++g_checks;                                                         \
-    if (got_ != (status)) {                                             \
-      ++g_failures;                                                     \
-      fprintf(stderr, "%s:%d: %s returned %s, expected %s (%s)\n",      \
-              __FILE__, __LINE__, #call, txaio_status_name(got_),       \
-              txaio_status_name(status), txaio_last_error());           \
-    } else if ((status) != TXAIO_OK && txaio_last_error()[0] == '\0') { \
-      ++g_failures;                                                     \
-      fprintf(stderr, "%s:%d: %s gave no error message\n", __FILE__,    \
-              __LINE__, #call);                                         \
-    }                                                                   \
+#define EXPECT_STATUS(status, call)                                            \
+  do {                                                                         \
+    txaio_status got_ = (call);                                                \
+    ++g_checks;                                                                \
+    if (got_ != (status)) {                                                    \
+      ++g_failures;                                                            \
+      fprintf(stderr, "%s:%d: %s returned %s, expected %s (%s)\n", __FILE__,   \
+              __LINE__, #call, txaio_status_name(got_),                        \
+              txaio_status_name(status), txaio_last_error());                  \
+    } else if ((status) != TXAIO_OK && txaio_last_error()[0] == '\0') {        \
+      ++g_failures;                                                            \
+      fprintf(stderr, "%s:%d: %s gave no error message\n", __FILE__, __LINE__, \
+              #call);                                                          \
+    }                                                                          \
   } while (0)
 
 #define OK(call) EXPECT_STATUS(TXAIO_OK, call)
@@ -101,9 +101,18 @@ static Probe g_unhandled;
 
 /* A string appended to by calls, to check order. */
 static char g_order[64];
-static void order_a(void* state) { (void)state; strcat(g_order, "a"); }
-static void order_b(void* state) { (void)state; strcat(g_order, "b"); }
-static void order_c(void* state) { (void)state; strcat(g_order, "c"); }
+static void order_a(void* state) {
+  (void)state;
+  strcat(g_order, "a");
+}
+static void order_b(void* state) {
+  (void)state;
+  strcat(g_order, "b");
+}
+static void order_c(void* state) {
+  (void)state;
+  strcat(g_order, "c");
+}
 
 /* ------------------------------------------------------------ tests */
 
@@ -127,7 +136,7 @@ static void test_misc(void) {
   CHECK_STR(txaio_status_name((txaio_status)99), "TXAIO_UNKNOWN_STATUS");
 
   t1 = txaio_time_ns();
-  CHECK(t1 > INT64_C(1600000000) * 1000000000);  /* after 2020 */
+  CHECK(t1 > INT64_C(1600000000) * 1000000000); /* after 2020 */
   t1 = txaio_perf_counter_ns();
   t2 = txaio_perf_counter_ns();
   CHECK(t2 >= t1);
@@ -218,8 +227,7 @@ static void test_loops(void) {
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_loop_stop(NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_loop_advance(NULL, 1.0));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_loop_run_until_idle(NULL, &n));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
-                txaio_loop_pending_timers(NULL, &n));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_loop_pending_timers(NULL, &n));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_loop_pending_timers(manual, NULL));
 
@@ -250,7 +258,7 @@ static void test_call_soon(void) {
   OK(txaio_loop_call_soon(loop, order_b, NULL, NULL));
   OK(txaio_loop_call_soon_threadsafe(loop, order_c, NULL, NULL));
   OK(txaio_loop_call_soon(loop, probe_call, &p, probe_destroy));
-  CHECK_STR(g_order, "");  /* never inline */
+  CHECK_STR(g_order, ""); /* never inline */
   CHECK(p.destroyed == 0);
   OK(txaio_loop_run_until_idle(loop, &ran));
   CHECK(ran >= 1);
@@ -270,9 +278,9 @@ static void test_call_soon(void) {
   CHECK(p.destroyed == 2);
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_loop_call_soon_threadsafe(loop, NULL, &p, probe_destroy));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
-                txaio_loop_call_soon_threadsafe(NULL, probe_call, &p,
-                                                probe_destroy));
+  EXPECT_STATUS(
+      TXAIO_ERR_INVALID_HANDLE,
+      txaio_loop_call_soon_threadsafe(NULL, probe_call, &p, probe_destroy));
   CHECK(p.destroyed == 4);
   CHECK(p.calls == 0);
 
@@ -316,13 +324,13 @@ static void test_call_later(void) {
   CHECK(p2.calls == 0);
   OK(txaio_delayed_call_active(first, &flag));
   CHECK(flag == 0);
-  OK(txaio_delayed_call_cancel(first, &flag));  /* after it ran: no-op */
+  OK(txaio_delayed_call_cancel(first, &flag)); /* after it ran: no-op */
   CHECK(flag == 0);
 
   OK(txaio_delayed_call_cancel(second, &flag));
   CHECK(flag == 1);
-  CHECK(p2.destroyed == 1);  /* released at cancel, not later */
-  OK(txaio_delayed_call_cancel(second, NULL));  /* twice: no-op */
+  CHECK(p2.destroyed == 1); /* released at cancel, not later */
+  OK(txaio_delayed_call_cancel(second, NULL)); /* twice: no-op */
   OK(txaio_delayed_call_active(second, &flag));
   CHECK(flag == 0);
   OK(txaio_loop_pending_timers(loop, &pending));
@@ -333,28 +341,30 @@ static void test_call_later(void) {
 
   /* Bad delays and arguments: an error, and the state released. */
   probe_reset(&p1);
-  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
-                txaio_call_later(loop, -1.0, probe_call, &p1, probe_destroy,
-                                 NULL));
+  EXPECT_STATUS(
+      TXAIO_ERR_INVALID_ARGUMENT,
+      txaio_call_later(loop, -1.0, probe_call, &p1, probe_destroy, NULL));
   CHECK_CONTAINS(txaio_last_error(), "delay must be");
-  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
-                txaio_call_later(loop, NAN, probe_call, &p1, probe_destroy,
-                                 NULL));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
-                txaio_call_later(loop, INFINITY, probe_call, &p1,
-                                 probe_destroy, NULL));
+  EXPECT_STATUS(
+      TXAIO_ERR_INVALID_ARGUMENT,
+      txaio_call_later(loop, NAN, probe_call, &p1, probe_destroy, NULL));
+  EXPECT_STATUS(
+      TXAIO_ERR_INVALID_ARGUMENT,
+      txaio_call_later(loop, INFINITY, probe_call, &p1, probe_destroy, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_call_later(loop, 1.0, NULL, &p1, probe_destroy, NULL));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
-                txaio_call_later(NULL, 1.0, probe_call, &p1, probe_destroy,
-                                 NULL));
+  EXPECT_STATUS(
+      TXAIO_ERR_INVALID_HANDLE,
+      txaio_call_later(NULL, 1.0, probe_call, &p1, probe_destroy, NULL));
   CHECK(p1.destroyed == 5);
   CHECK(p1.calls == 0);
 
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_delayed_call_cancel(NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_delayed_call_cancel(NULL, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
                 txaio_delayed_call_cancel(untouched, NULL));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_delayed_call_active(NULL, &flag));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_delayed_call_active(NULL, &flag));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_delayed_call_active(first, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_delayed_call_when(NULL, &when));
@@ -388,7 +398,7 @@ static void test_failures(void) {
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_failure_new(1, "x", NULL));
   OK(txaio_failure_new(42, "boom\nagain", &f));
   OK(txaio_failure_message(f, &s));
-  CHECK_STR(s, "txaio_error: boom again");  /* one line */
+  CHECK_STR(s, "txaio_error: boom again"); /* one line */
   OK(txaio_failure_type_name(f, &s));
   CHECK_STR(s, "txaio_error");
   OK(txaio_failure_what(f, &s));
@@ -412,7 +422,7 @@ static void test_failures(void) {
 
   OK(txaio_failure_copy(f, &copy));
   OK(txaio_failure_destroy(f));
-  OK(txaio_failure_code(copy, &code));  /* the copy lives on */
+  OK(txaio_failure_code(copy, &code)); /* the copy lives on */
   CHECK(code == 42);
   OK(txaio_failure_destroy(copy));
 
@@ -469,7 +479,7 @@ static txaio_failure* failing_callback(void* state, void* value) {
 static txaio_failure* bogus_callback(void* state, void* value) {
   (void)state;
   (void)value;
-  return (txaio_failure*)&g_checks;  /* not a failure handle */
+  return (txaio_failure*)&g_checks; /* not a failure handle */
 }
 
 static void probe_canceller(void* state, txaio_future* future) {
@@ -512,10 +522,10 @@ static void test_future_resolve(txaio_loop* loop) {
 
   freed_before = g_values_freed;
   OK(txaio_future_resolve(copy, v, value_free));
-  CHECK(a.calls == 0);  /* callbacks never run inline */
+  CHECK(a.calls == 0); /* callbacks never run inline */
   OK(txaio_loop_run_until_idle(loop, NULL));
   CHECK(a.calls == 1 && b.calls == 1);
-  CHECK(a.last_value == v && b.last_value == v);  /* not chained */
+  CHECK(a.last_value == v && b.last_value == v); /* not chained */
   CHECK(a.destroyed == 1 && b.destroyed == 1);
 
   OK(txaio_future_state_get(f, &state));
@@ -546,7 +556,7 @@ static void test_future_resolve(txaio_loop* loop) {
   CHECK(flag == 0);
 
   OK(txaio_future_destroy(f));
-  CHECK(g_values_freed == freed_before + 1);  /* the copy still holds it */
+  CHECK(g_values_freed == freed_before + 1); /* the copy still holds it */
   OK(txaio_future_destroy(copy));
   CHECK(g_values_freed == freed_before + 2);
 
@@ -565,7 +575,8 @@ static void test_future_resolve(txaio_loop* loop) {
                 txaio_future_resolve(NULL, new_int(1), value_free));
   CHECK(g_values_freed == freed_before + 1);
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_future_reject(f, NULL));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_future_cancel(NULL, NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_future_cancel(NULL, NULL, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_future_is_called(NULL, &flag));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_future_is_called(f, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_future_state_get(NULL, &state));
@@ -611,7 +622,7 @@ static void test_future_reject_cancel(txaio_loop* loop) {
                                 probe_destroy));
   OK(txaio_failure_new(42, "boom", &failure));
   OK(txaio_future_reject(f, failure));
-  OK(txaio_failure_destroy(failure));  /* reject does not consume it */
+  OK(txaio_failure_destroy(failure)); /* reject does not consume it */
   OK(txaio_loop_run_until_idle(loop, NULL));
   CHECK(a.calls == 1 && a.last_code == 42 && a.last_cancelled == 0);
   CHECK_STR(a.last_message, "txaio_error: boom");
@@ -623,20 +634,18 @@ static void test_future_reject_cancel(txaio_loop* loop) {
   OK(txaio_failure_code(got, &code));
   CHECK(code == 42);
   OK(txaio_failure_destroy(got));
-  EXPECT_STATUS(TXAIO_ERR_ALREADY_CALLED,
-                txaio_future_resolve(f, NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_ALREADY_CALLED, txaio_future_resolve(f, NULL, NULL));
   OK(txaio_future_destroy(f));
 
   /* cancel with a canceller that does nothing */
   probe_reset(&a);
-  OK(txaio_future_new(loop, probe_canceller, &canceller,
-                      probe_destroy, &f));
+  OK(txaio_future_new(loop, probe_canceller, &canceller, probe_destroy, &f));
   OK(txaio_future_add_callbacks(f, NULL, probe_errback, &a, probe_destroy));
   OK(txaio_future_cancel(f, "stop it", &flag));
   CHECK(flag == 1);
   CHECK(canceller.calls == 1);
   CHECK(canceller.destroyed == 1);
-  OK(txaio_future_cancel(f, NULL, &flag));  /* twice: no-op */
+  OK(txaio_future_cancel(f, NULL, &flag)); /* twice: no-op */
   CHECK(flag == 0);
   OK(txaio_loop_run_until_idle(loop, NULL));
   CHECK(a.calls == 1 && a.last_cancelled == 1);
@@ -910,7 +919,7 @@ static void test_gather(txaio_loop* loop) {
   OK(txaio_gather(loop, in, 3, 1, &all));
   OK(txaio_gather(loop, in, 3, 0, &first_failure));
   OK(txaio_failure_new(2, "second failed", &failure));
-  OK(txaio_future_resolve(in[2], &c, NULL));  /* completion order differs */
+  OK(txaio_future_resolve(in[2], &c, NULL)); /* completion order differs */
   OK(txaio_future_reject(in[1], failure));
   OK(txaio_future_resolve(in[0], &a, NULL));
   OK(txaio_failure_destroy(failure));
@@ -960,7 +969,8 @@ static void test_gather(txaio_loop* loop) {
   OK(txaio_future_new(other, NULL, NULL, NULL, &bad[0]));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_gather(loop, NULL, 2, 1, &all));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_gather(loop, bad, 1, 1, &all));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_gather(loop, bad, 1, 1, &all));
   CHECK_CONTAINS(txaio_last_error(), "futures[0] belongs to another loop");
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_gather(loop, in, 1, 1, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
@@ -1000,7 +1010,7 @@ static void record_batch_errors(void* state,
   for (i = 0; i < count; ++i) {
     int code = 0;
     OK(txaio_failure_code(failures[i], &code));
-    p->last_code = p->last_code * 10 + code;  /* order shows in the digits */
+    p->last_code = p->last_code * 10 + code; /* order shows in the digits */
   }
 }
 
@@ -1048,32 +1058,32 @@ static void test_batched_timer(void) {
   OK(txaio_batched_timer_pending(timer, &n));
   CHECK(n == 4);
   OK(txaio_batched_timer_loop_timers(timer, &n));
-  CHECK(n == 2);  /* one per bucket */
+  CHECK(n == 2); /* one per bucket */
   OK(txaio_batched_call_when(c1, &when));
   CHECK(fabs(when - 0.25) < 1e-9);
   OK(txaio_batched_call_active(c2, &flag));
   CHECK(flag == 1);
   OK(txaio_batched_call_cancel(c2, &flag));
   CHECK(flag == 1 && p2.destroyed == 1);
-  OK(txaio_batched_call_cancel(c2, &flag));  /* twice: no-op */
+  OK(txaio_batched_call_cancel(c2, &flag)); /* twice: no-op */
   CHECK(flag == 0);
   OK(txaio_batched_timer_pending(timer, &n));
   CHECK(n == 3);
 
-  OK(txaio_loop_advance(loop, 0.24));  /* never before the deadline */
+  OK(txaio_loop_advance(loop, 0.24)); /* never before the deadline */
   CHECK(p1.calls == 0 && p3.calls == 0);
-  OK(txaio_loop_advance(loop, 0.11));  /* within one bucket after it */
+  OK(txaio_loop_advance(loop, 0.11)); /* within one bucket after it */
   CHECK(p1.calls == 1 && p3.calls == 1 && p2.calls == 0);
   CHECK(p1.destroyed == 1 && p3.destroyed == 1);
   CHECK(p4.calls == 0);
   OK(txaio_batched_call_active(c1, &flag));
   CHECK(flag == 0);
-  OK(txaio_batched_call_cancel(c1, NULL));  /* after it ran: no-op */
+  OK(txaio_batched_call_cancel(c1, NULL)); /* after it ran: no-op */
 
   /* Failures of one bucket are reported together, in order, and never
    * stop the other calls. */
-  OK(txaio_batched_timer_set_error_handler(timer, record_batch_errors,
-                                           &errors, probe_destroy));
+  OK(txaio_batched_timer_set_error_handler(timer, record_batch_errors, &errors,
+                                           probe_destroy));
   probe_reset(&p1);
   OK(txaio_batched_timer_call_later(timer, 0.5, batched_fail, &one, NULL,
                                     NULL));
@@ -1084,14 +1094,13 @@ static void test_batched_timer(void) {
   OK(txaio_loop_advance(loop, 0.7));
   CHECK(p1.calls == 1);
   CHECK(errors.calls == 1 && errors.last_code == 12);
-  CHECK(p4.calls == 1);  /* the 1.0 s call came due too */
+  CHECK(p4.calls == 1); /* the 1.0 s call came due too */
 
   /* The default handler reports one failure to the unhandled handler. */
   OK(txaio_batched_timer_set_error_handler(timer, NULL, NULL, NULL));
   CHECK(errors.destroyed == 1);
   probe_reset(&g_unhandled);
-  OK(txaio_set_unhandled_failure_handler(unhandled_record, &g_unhandled,
-                                         NULL));
+  OK(txaio_set_unhandled_failure_handler(unhandled_record, &g_unhandled, NULL));
   OK(txaio_batched_timer_call_later(timer, 0.1, batched_fail, &one, NULL,
                                     NULL));
   OK(txaio_loop_advance(loop, 0.3));
@@ -1124,10 +1133,12 @@ static void test_batched_timer(void) {
                 txaio_batched_timer_loop_timers(NULL, &n));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_batched_timer_loop_timers(timer, NULL));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_batched_call_cancel(NULL, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
+                txaio_batched_call_cancel(NULL, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
                 txaio_batched_call_active(NULL, &flag));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_batched_call_active(c1, NULL));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_batched_call_active(c1, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE, txaio_batched_call_when(NULL, &when));
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_batched_call_when(c1, NULL));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
@@ -1204,7 +1215,8 @@ static void test_logging(void) {
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_log_level_parse("verbose", &level));
   CHECK_CONTAINS(txaio_last_error(), "none, critical, error, warn, info");
-  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT, txaio_log_level_parse(NULL, &level));
+  EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
+                txaio_log_level_parse(NULL, &level));
 
   OK(txaio_set_global_log_level(TXAIO_LOG_INFO));
   OK(txaio_add_log_observer(sink_observe, &sink, sink_destroy, &id));
@@ -1334,7 +1346,7 @@ static void test_logging(void) {
   EXPECT_STATUS(TXAIO_ERR_INVALID_ARGUMENT,
                 txaio_add_log_categories(category_names, fields_null, 1));
   OK(txaio_add_log_categories(NULL, NULL, 0));
-  CHECK(sink.destroyed == 1);  /* the failed add released its state */
+  CHECK(sink.destroyed == 1); /* the failed add released its state */
 
   /* The text writer, to stderr. */
   OK(txaio_start_logging(TXAIO_LOG_INFO, 1));
@@ -1346,7 +1358,7 @@ static void test_logging(void) {
   OK(txaio_remove_log_observer(id, &flag));
   CHECK(flag == 0);
   OK(txaio_logger_log(log, TXAIO_LOG_INFO, "after removal", NULL, 0));
-  CHECK(sink.events == 7);  /* the 7 enabled events above */
+  CHECK(sink.events == 7); /* the 7 enabled events above */
 
   OK(txaio_failure_destroy(failure));
   OK(txaio_logger_destroy(log));
@@ -1579,8 +1591,7 @@ static void test_reliability(void) {
 
   OK(txaio_failure_new(1, "boom", &failure));
   OK(txaio_future_new_error(loop, failure, &f));
-  OK(txaio_future_add_callbacks(f, NULL, destroy_borrowed_failure, NULL,
-                                NULL));
+  OK(txaio_future_add_callbacks(f, NULL, destroy_borrowed_failure, NULL, NULL));
   g_borrowed_destroy = TXAIO_OK;
   OK(txaio_loop_run_until_idle(loop, NULL));
   CHECK(g_borrowed_destroy == TXAIO_ERR_INVALID_HANDLE);
@@ -1644,12 +1655,12 @@ static void test_reliability(void) {
   value = malloc(1);
   OK(txaio_future_new_success(loop, value, free, &f));
   OK(txaio_future_result(f, &value));
+  EXPECT_STATUS(
+      TXAIO_ERR_INVALID_HANDLE,
+      txaio_gather_results_size((const txaio_gather_results*)value, &n));
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
-                txaio_gather_results_size((const txaio_gather_results*)value,
-                                          &n));
-  EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
-                txaio_gather_results_get((const txaio_gather_results*)value,
-                                         0, NULL, NULL));
+                txaio_gather_results_get((const txaio_gather_results*)value, 0,
+                                         NULL, NULL));
   /* The same for every handle type. */
   EXPECT_STATUS(TXAIO_ERR_INVALID_HANDLE,
                 txaio_future_destroy((txaio_future*)value));

@@ -44,16 +44,15 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedCall BatchedTimer::call_later(
     if (fn == nullptr) internal::ThrowNullBatchedCallable();
   }
   internal::BatchedTimerState& state = *state_.get();
-  if constexpr (sizeof...(Args) == 0 &&
-                (internal::kBatchedPlain<Fn> ||
-                 std::is_constructible_v<Task, F&&>)) {
+  if constexpr (sizeof...(Args) == 0 && (internal::kBatchedPlain<Fn> ||
+                                         std::is_constructible_v<Task, F&&>)) {
     // Constructed in the slot from what was given.
     internal::BatchedReservation reservation(state, delay);
     return BatchedCall(state, reservation.commit(std::forward<F>(fn)));
   } else {
     auto bound = [fn = std::forward<F>(fn),
-                  bound = std::make_tuple(
-                      std::forward<Args>(args)...)]() mutable {
+                  bound =
+                      std::make_tuple(std::forward<Args>(args)...)]() mutable {
       std::apply(fn, std::move(bound));
     };
     internal::BatchedReservation reservation(state, delay);
@@ -63,9 +62,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline BatchedCall BatchedTimer::call_later(
 
 template <typename F, typename... Args>
 BatchedCall BatchedTimer::call_later(double seconds, F&& fn, Args&&... args) {
-  return call_later(
-      SecondsToDelay(seconds, "BatchedTimer::call_later"),
-      std::forward<F>(fn), std::forward<Args>(args)...);
+  return call_later(SecondsToDelay(seconds, "BatchedTimer::call_later"),
+                    std::forward<F>(fn), std::forward<Args>(args)...);
 }
 
 }  // namespace txaio

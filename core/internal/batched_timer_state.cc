@@ -37,9 +37,9 @@ void ThrowBadBatchedDelay(absl::Duration delay, absl::Duration now) {
 }
 
 void ThrowBadBatchedDeadline(absl::Duration deadline) {
-  throw std::invalid_argument(absl::StrCat(
-      "BatchedTimer::schedule_at: deadline past 2^62 ns: ",
-      absl::FormatDuration(deadline)));
+  throw std::invalid_argument(
+      absl::StrCat("BatchedTimer::schedule_at: deadline past 2^62 ns: ",
+                   absl::FormatDuration(deadline)));
 }
 
 void ThrowNullBatchedCallable() {
@@ -223,9 +223,9 @@ void BatchedTimerState::RunChunk(uint32_t b) {
       bucket.key * bucket_ns_ + bucket.chunks_run * bucket.chunk_interval_ns,
       At(bucket.head).limit_ns);
   int64_t now_ns = CeilToNanoseconds(loop_.now());
-  bucket.timer =
-      loop_.call_later(absl::Nanoseconds(std::max<int64_t>(0, next_ns - now_ns)),
-                       BucketTask(b, /*first=*/false));
+  bucket.timer = loop_.call_later(
+      absl::Nanoseconds(std::max<int64_t>(0, next_ns - now_ns)),
+      BucketTask(b, /*first=*/false));
 }
 
 void BatchedTimerState::Report(std::vector<Failure> errors) {

@@ -100,7 +100,7 @@ union BatchedCallable {
 // Whether a callable of type C is kept as BatchedCallable::Plain.
 template <typename C>
 inline constexpr bool kBatchedPlain =
-    std::is_trivially_copyable_v<C> && std::is_trivially_destructible_v<C> &&
+    std::is_trivially_copyable_v<C>&& std::is_trivially_destructible_v<C> &&
     sizeof(C) <= sizeof(BatchedCallable::Plain::bytes) &&
     alignof(C) <= alignof(BatchedCallable::Plain);
 
@@ -163,7 +163,8 @@ class BatchedTimerState : public BatchedTimerRefCount {
   }
 
   // Where a bucket's failures go (an empty handler: report_unhandled_failure).
-  void set_error_handler(absl::AnyInvocable<void(std::vector<Failure>)> handler) {
+  void set_error_handler(
+      absl::AnyInvocable<void(std::vector<Failure>)> handler) {
     error_handler_ = std::move(handler);
   }
   // Calls filed and neither run nor cancelled.
@@ -339,7 +340,8 @@ class BatchedReservation {
 
   // Gives the slot back unless committed.
   ABSL_ATTRIBUTE_ALWAYS_INLINE ~BatchedReservation() {
-    if (state_ != nullptr) [[unlikely]] state_->Abandon(index_, holds_task_);
+    if (state_ != nullptr) [[unlikely]]
+      state_->Abandon(index_, holds_task_);
   }
 
   // Constructs the call from `callable` in the slot, kept as bytes if
@@ -415,7 +417,8 @@ inline int64_t BatchedTimerState::CheckedDeadline(absl::Duration deadline) {
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint32_t BatchedTimerState::TakeSlot() {
   uint32_t index = free_slot_;
-  if (index == kNil) [[unlikely]] index = GrowSlab();
+  if (index == kNil) [[unlikely]]
+    index = GrowSlab();
   free_slot_ = At(index).next;
   return index;
 }

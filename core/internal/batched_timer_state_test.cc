@@ -229,9 +229,9 @@ TEST(BatchedTimerStateTest, AtClampsNegativeDeadlinesAndRejectsFarOnes) {
     EXPECT_EQ(reservation.commit([] {}).deadline_ns, 7'000'000'000);
   }
   const uint32_t slot = NextSlot(timer.state);
-  EXPECT_THROW(BatchedReservation::At(
-                   timer.state,
-                   absl::Nanoseconds(kMaxBatchedDeadlineNs) + absl::Nanoseconds(1)),
+  EXPECT_THROW(BatchedReservation::At(timer.state,
+                                      absl::Nanoseconds(kMaxBatchedDeadlineNs) +
+                                          absl::Nanoseconds(1)),
                std::invalid_argument);
   EXPECT_EQ(NextSlot(timer.state), slot);
   EXPECT_EQ(timer.state.pending(), 2u);
@@ -244,9 +244,8 @@ TEST(BatchedTimerStateTest, TheSlabGrowsByBlocksWhoseSlotsNeverMove) {
   std::set<uint32_t> slots;
   int ran = 0;
   for (int i = 0; i < kCalls; ++i) {
-    slots.insert(Schedule(timer.state, absl::Milliseconds(1), [&ran] {
-                   ++ran;
-                 }).slot);
+    slots.insert(
+        Schedule(timer.state, absl::Milliseconds(1), [&ran] { ++ran; }).slot);
   }
   EXPECT_EQ(slots.size(), static_cast<size_t>(kCalls));
   EXPECT_EQ(timer.state.pending(), static_cast<size_t>(kCalls));

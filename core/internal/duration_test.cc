@@ -50,7 +50,8 @@ TEST(DurationTest, SaturatesOutOfRangeAndInfinite) {
 
 TEST(DurationTest, FloorRoundsDown) {
   EXPECT_EQ(FloorToNanoseconds(absl::Nanoseconds(5)), 5);
-  EXPECT_EQ(FloorToNanoseconds(absl::Nanoseconds(5) + absl::Nanoseconds(1) / 2), 5);
+  EXPECT_EQ(FloorToNanoseconds(absl::Nanoseconds(5) + absl::Nanoseconds(1) / 2),
+            5);
   EXPECT_EQ(FloorToNanoseconds(-absl::Nanoseconds(1) / 4), -1);
   EXPECT_EQ(FloorToNanoseconds(absl::InfiniteDuration()), kMax);
 }

@@ -13,9 +13,9 @@ namespace {
 // Shortest round-trip digits of |value| as "d.ddd" and its decimal exponent.
 void ShortestDigits(double value, std::string& mantissa, int& exponent) {
   char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer),
-                                 std::fabs(value),
-                                 std::chars_format::scientific);
+  auto [end, ec] =
+      std::to_chars(buffer, buffer + sizeof(buffer), std::fabs(value),
+                    std::chars_format::scientific);
   std::string_view text(buffer, end - buffer);
   size_t e = text.find('e');
   mantissa.assign(text.substr(0, e));
@@ -76,8 +76,7 @@ void AppendQuoted(std::string_view text, Notation notation, std::string& out) {
   out.push_back(quote);
 }
 
-void AppendLiteral(const LogValue& value, Notation notation,
-                   std::string& out) {
+void AppendLiteral(const LogValue& value, Notation notation, std::string& out) {
   const bool json = notation == Notation::kJson;
   std::visit(
       [&](const auto& v) {

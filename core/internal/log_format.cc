@@ -67,9 +67,9 @@ void Pad(std::string_view sign_prefix, std::string_view body,
 std::string Group(std::string_view digits, char separator, size_t every) {
   size_t run = 0;
   while (run < digits.size() &&
-         (IsDigit(digits[run]) || (every == 4 && std::isxdigit(
-                                                     static_cast<unsigned char>(
-                                                         digits[run]))))) {
+         (IsDigit(digits[run]) ||
+          (every == 4 &&
+           std::isxdigit(static_cast<unsigned char>(digits[run]))))) {
     ++run;
   }
   std::string grouped;
@@ -169,8 +169,8 @@ FormatError FormatInteger(bool negative, uint64_t magnitude,
   }
   if (spec.grouping == ',' && base != 10) return FormatError::kBadSpec;
   char digits[72];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), magnitude,
-                                 base);
+  auto [end, ec] =
+      std::to_chars(digits, digits + sizeof(digits), magnitude, base);
   std::string body(digits, end);
   if (spec.type == 'X') {
     for (char& c : body) c = static_cast<char>(std::toupper(c));
@@ -200,7 +200,8 @@ FormatError FormatDouble(double value, const FormatSpec& spec,
   char type = spec.type;
   if (std::isnan(value) || std::isinf(value)) {
     body = std::isnan(value) ? "nan" : "inf";
-    if (type == 'E' || type == 'F' || type == 'G') body = std::isnan(value) ? "NAN" : "INF";
+    if (type == 'E' || type == 'F' || type == 'G')
+      body = std::isnan(value) ? "NAN" : "INF";
     if (type == '%') body.push_back('%');
     if (std::isnan(value)) negative = false;
   } else {

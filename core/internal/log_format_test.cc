@@ -37,15 +37,14 @@ std::pair<FormatError, std::string> Trace(std::string_view format) {
 }
 
 TEST(ParseFormatTest, TextFieldsAndEscapedBraces) {
-  EXPECT_EQ(Trace("plain"), std::make_pair(FormatError::kNone,
-                                           std::string("plain")));
+  EXPECT_EQ(Trace("plain"),
+            std::make_pair(FormatError::kNone, std::string("plain")));
   EXPECT_EQ(Trace(""), std::make_pair(FormatError::kNone, std::string()));
   EXPECT_EQ(Trace("a {x} b {y!r:>8d} {{c}}"),
             std::make_pair(FormatError::kNone,
                            std::string("a <x|||0> b <y|r|d|8> {c}")));
-  EXPECT_EQ(Trace("{_x1}{é}"),
-            std::make_pair(FormatError::kNone,
-                           std::string("<_x1|||0><é|||0>")));
+  EXPECT_EQ(Trace("{_x1}{é}"), std::make_pair(FormatError::kNone,
+                                              std::string("<_x1|||0><é|||0>")));
 }
 
 TEST(ParseFormatTest, Errors) {
@@ -153,8 +152,7 @@ TEST(FormatValueTest, FloatsAsPython) {
   EXPECT_EQ(Format("{v}", 1.5e-5), "1.5e-05");
   EXPECT_EQ(Format("{v}", 3.0), "3.0");
   EXPECT_EQ(Format("{v}", std::nan("")), "nan");
-  EXPECT_EQ(Format("{v:f}", -std::numeric_limits<double>::infinity()),
-            "-inf");
+  EXPECT_EQ(Format("{v:f}", -std::numeric_limits<double>::infinity()), "-inf");
   EXPECT_EQ(Format("{v:x}", 1.5), "error: invalid format spec");
 }
 
@@ -201,15 +199,16 @@ TEST(LiteralTest, PythonAndJsonShareOneEscaping) {
   EXPECT_EQ(literal(std::nan(""), Notation::kJson), "\"nan\"");
   EXPECT_EQ(literal(-std::numeric_limits<double>::infinity(), Notation::kJson),
             "\"-inf\"");
-  EXPECT_EQ(literal(-std::numeric_limits<double>::infinity(),
-                    Notation::kPython),
-            "-inf");
+  EXPECT_EQ(
+      literal(-std::numeric_limits<double>::infinity(), Notation::kPython),
+      "-inf");
 }
 
 TEST(LiteralTest, PythonFloat) {
   const std::vector<std::pair<double, std::string>> cases = {
-      {1.0, "1.0"},       {0.1, "0.1"},         {-0.0, "-0.0"},
-      {123456.0, "123456.0"}, {1e16, "1e+16"},  {1.5e-5, "1.5e-05"},
+      {1.0, "1.0"},       {0.1, "0.1"},
+      {-0.0, "-0.0"},     {123456.0, "123456.0"},
+      {1e16, "1e+16"},    {1.5e-5, "1.5e-05"},
       {0.0001, "0.0001"}, {1234.5678, "1234.5678"}};
   for (const auto& [value, expected] : cases) {
     std::string out;

@@ -50,7 +50,8 @@ class BlockCache {
     Blocks() { state = kLive; }
     ~Blocks() {
       state = kDestroyed;
-      for (void* block : free) ::operator delete(block, std::align_val_t(kAlign));
+      for (void* block : free)
+        ::operator delete(block, std::align_val_t(kAlign));
       free.clear();
     }
   };
@@ -58,7 +59,8 @@ class BlockCache {
   static inline thread_local State state = kUnused;
   // The thread's cache, or null once it has been destroyed.
   static Blocks* blocks() {
-    if (state == kDestroyed) [[unlikely]] return nullptr;
+    if (state == kDestroyed) [[unlikely]]
+      return nullptr;
     thread_local Blocks cache;
     return &cache;
   }

@@ -4,13 +4,13 @@
 
 #include "txaio.h"
 
-#define CHECK(call)                                                \
-  do {                                                             \
-    txaio_status status = (call);                                  \
-    if (status != TXAIO_OK) {                                      \
-      fprintf(stderr, "%s: %s\n", #call, txaio_last_error());      \
-      return 1;                                                    \
-    }                                                              \
+#define CHECK(call)                                           \
+  do {                                                        \
+    txaio_status status = (call);                             \
+    if (status != TXAIO_OK) {                                 \
+      fprintf(stderr, "%s: %s\n", #call, txaio_last_error()); \
+      return 1;                                               \
+    }                                                         \
   } while (0)
 
 static txaio_failure* on_woke(void* state, void* value) {

@@ -34,9 +34,8 @@ int main() {
 
   txaio::Future<int> bad = consumer::SumOfSquaresLater(0);
   const txaio::Failure* failure = bad.failure();
-  Check(failure != nullptr &&
-            txaio::failure_message(*failure).find("n must be >= 1") !=
-                std::string::npos,
+  Check(failure != nullptr && txaio::failure_message(*failure).find(
+                                  "n must be >= 1") != std::string::npos,
         "n = 0 fails with a clear message");
   return failures == 0 ? 0 : 1;
 }

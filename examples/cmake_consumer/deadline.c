@@ -1,16 +1,15 @@
 /* A C program on the installed txaio-cpp C ABI (libtxaio.so): a delayed call
  * on the manual clock, which moves only when told to. */
 #include <stdio.h>
-
 #include <txaio.h>
 
-#define CHECK(call)                                                \
-  do {                                                             \
-    txaio_status status = (call);                                  \
-    if (status != TXAIO_OK) {                                      \
-      fprintf(stderr, "%s: %s\n", #call, txaio_last_error());      \
-      return 1;                                                    \
-    }                                                              \
+#define CHECK(call)                                           \
+  do {                                                        \
+    txaio_status status = (call);                             \
+    if (status != TXAIO_OK) {                                 \
+      fprintf(stderr, "%s: %s\n", #call, txaio_last_error()); \
+      return 1;                                               \
+    }                                                         \
   } while (0)
 
 static void on_deadline(void* state) { *(int*)state = 1; }

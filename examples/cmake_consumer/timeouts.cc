@@ -11,9 +11,8 @@ namespace {
 // A reply that arrives after `latency` seconds.
 txaio::Future<std::string> Request(const std::string& what, double latency) {
   txaio::Future<std::string> reply = txaio::create_future<std::string>();
-  txaio::call_later(latency, [reply, what]() mutable {
-    reply.resolve("reply to " + what);
-  });
+  txaio::call_later(
+      latency, [reply, what]() mutable { reply.resolve("reply to " + what); });
   return reply;
 }
 
@@ -22,8 +21,9 @@ txaio::Future<std::string> Request(const std::string& what, double latency) {
 void WithTimeout(txaio::Future<std::string>& reply, double timeout) {
   txaio::DelayedCall timer = txaio::call_later(
       timeout, [reply]() mutable { reply.cancel("timed out"); });
-  reply.add_callbacks([timer](const std::string&) mutable { timer.cancel(); },
-                      [timer](const txaio::Failure&) mutable { timer.cancel(); });
+  reply.add_callbacks(
+      [timer](const std::string&) mutable { timer.cancel(); },
+      [timer](const txaio::Failure&) mutable { timer.cancel(); });
 }
 
 }  // namespace
@@ -31,7 +31,8 @@ void WithTimeout(txaio::Future<std::string>& reply, double timeout) {
 int main() {
   txaio::AsioLoop& loop = txaio::use_asio();
   std::vector<txaio::Future<std::string>> replies;
-  for (auto [what, latency] : {std::pair{"fast", 0.01}, std::pair{"slow", 0.5}}) {
+  for (auto [what, latency] :
+       {std::pair{"fast", 0.01}, std::pair{"slow", 0.5}}) {
     txaio::Future<std::string> reply = Request(what, latency);
     WithTimeout(reply, 0.1);
     reply.add_callbacks(

@@ -25,7 +25,8 @@ txaio::Future<std::string> fetch_greeting(const std::string& who,
 }
 
 int parse_port(const std::string& text) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     throw std::invalid_argument("not a port number: '" + text + "'");
   }
   return std::stoi(text);
@@ -68,12 +69,11 @@ int main(int argc, char** argv) {
   // 2. as_future turns a plain call, even one that throws, into a future.
   txaio::Future<int> good = txaio::as_future(parse_port, "8080");
   txaio::Future<int> bad = txaio::as_future(parse_port, "eighty");
-  txaio::add_callbacks(
-      bad, nullptr, [&](const txaio::Failure& failure) {
-        std::printf("[%.3fs] errback got: %s\n", since(start),
-                    txaio::failure_message(failure).c_str());
-        std::cout << txaio::failure_format_traceback(failure);
-      });
+  txaio::add_callbacks(bad, nullptr, [&](const txaio::Failure& failure) {
+    std::printf("[%.3fs] errback got: %s\n", since(start),
+                txaio::failure_message(failure).c_str());
+    std::cout << txaio::failure_format_traceback(failure);
+  });
 
   // 3. gather waits for them all; each result is a value or a Failure.
   txaio::Future<std::vector<txaio::Outcome<int>>> both =
@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
   txaio::add_callbacks(
       both,
       [&](const std::vector<txaio::Outcome<int>>& results) {
-        std::printf("[%.3fs] gather finished with %zu results:\n",
-                    since(start), results.size());
+        std::printf("[%.3fs] gather finished with %zu results:\n", since(start),
+                    results.size());
         for (const auto& result : results) {
           if (const int* port = std::get_if<int>(&result)) {
             std::printf("           value %d\n", *port);
@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
   txaio::DelayedCall never =
       txaio::call_later(0.02, [] { std::cout << "this never prints\n"; });
   never.cancel();
-  std::printf("[%.3fs] cancelled a delayed call; active() = %s\n",
-              since(start), never.active() ? "true" : "false");
+  std::printf("[%.3fs] cancelled a delayed call; active() = %s\n", since(start),
+              never.active() ? "true" : "false");
 
   // 5. sleep: a future resolved after a delay. Run the loop until it is.
   txaio::Future<void> nap = txaio::sleep(0.1);

@@ -7,8 +7,8 @@
 //
 // Prints each message with how long it took, "end of input" at EOF (exit 0),
 // or "timeout waiting for message N" when one does not come in time (exit 3).
-#include <glib.h>
 #include <glib-unix.h>
+#include <glib.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -151,11 +151,13 @@ int main(int argc, char** argv) {
       char* end = nullptr;
       timeout_s = std::strtod(argv[i] + 10, &end);
       if (end == argv[i] + 10 || *end != '\0' || !(timeout_s >= 0)) {
-        std::fprintf(stderr, "message_reader: bad --timeout: %s\n", argv[i] + 10);
+        std::fprintf(stderr, "message_reader: bad --timeout: %s\n",
+                     argv[i] + 10);
         return 2;
       }
     } else {
-      std::fprintf(stderr, "usage: message_reader [--timeout=SECONDS] < input\n");
+      std::fprintf(stderr,
+                   "usage: message_reader [--timeout=SECONDS] < input\n");
       return 2;
     }
   }
@@ -165,9 +167,9 @@ int main(int argc, char** argv) {
   txaio::use_loop(loop);
 
   App app{g_main_loop_new(context, FALSE), {}, {}, timeout_s};
-  guint reader = g_unix_fd_add(STDIN_FILENO,
-                               static_cast<GIOCondition>(G_IO_IN | G_IO_HUP),
-                               OnReadable, &app);
+  guint reader =
+      g_unix_fd_add(STDIN_FILENO, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP),
+                    OnReadable, &app);
   WaitForNext(app);
   g_main_loop_run(app.main_loop);  // GLib's own run: txaio's work runs in it
   if (GSource* source = g_main_context_find_source_by_id(context, reader)) {

@@ -50,7 +50,8 @@ class UpperServer {
       }
     });
     if (!server_.listen(QHostAddress::LocalHost, 0)) {
-      throw std::runtime_error("listen: " + server_.errorString().toStdString());
+      throw std::runtime_error("listen: " +
+                               server_.errorString().toStdString());
     }
   }
   quint16 port() const { return server_.serverPort(); }
@@ -95,11 +96,13 @@ class LineClient {
   // Sends `line`; the future gets the reply line, or TimeoutError after
   // `timeout_s`. A timed-out request closes the connection: a late reply
   // must not be taken for the next request's.
-  txaio::Future<std::string> request(const std::string& line, double timeout_s) {
+  txaio::Future<std::string> request(const std::string& line,
+                                     double timeout_s) {
     Pending request{txaio::create_future<std::string>(), {}};
     txaio::Future<std::string> reply = request.reply;
     request.timeout = txaio::call_later(timeout_s, [this, timeout_s] {
-      FailFront(TimeoutError("no reply within " + std::to_string(timeout_s) + " s"));
+      FailFront(
+          TimeoutError("no reply within " + std::to_string(timeout_s) + " s"));
       socket_.abort();
     });
     pending_.push_back(std::move(request));

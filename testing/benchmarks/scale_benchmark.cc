@@ -50,7 +50,7 @@ void Check(benchmark::State& state, const std::vector<int64_t>& done,
 struct TxaioWorker {
   std::unique_ptr<txaio::RunnableLoop> loop;
   TxaioWorker* next = nullptr;
-  int64_t done = 0;        // items finished by this thread, all iterations
+  int64_t done = 0;            // items finished by this thread, all iterations
   int64_t received = 0;        // hand-offs run on this loop, this iteration
   int64_t received_total = 0;  // the same, all iterations
   int64_t received_goal = 0;

@@ -159,8 +159,8 @@ BENCHMARK(BM_SteadyClockNow);
 // --- 100k timers spread over 1 s: CPU to fire them all --------------------
 
 void ReportCpu(benchmark::State& state, double cpu_ms_total) {
-  state.counters["cpu_ms"] = benchmark::Counter(
-      cpu_ms_total, benchmark::Counter::kAvgIterations);
+  state.counters["cpu_ms"] =
+      benchmark::Counter(cpu_ms_total, benchmark::Counter::kAvgIterations);
 }
 
 void BM_Fire100kOver1s_RawExactSteadyTimers(benchmark::State& state) {
@@ -175,7 +175,8 @@ void BM_Fire100kOver1s_RawExactSteadyTimers(benchmark::State& state) {
     for (int i = 0; i < kSpread; ++i) {
       auto timer = std::make_unique<boost::asio::steady_timer>(io);
       timer->expires_at(now + std::chrono::microseconds(10 * (i + 1)));
-      timer->async_wait([&fired](const boost::system::error_code&) { ++fired; });
+      timer->async_wait(
+          [&fired](const boost::system::error_code&) { ++fired; });
       timers.push_back(std::move(timer));
     }
     io.run();
@@ -216,8 +217,7 @@ void BM_Fire100kOver1s_TxaioCallLater(benchmark::State& state) {
   ReportCpu(state, cpu_total);
   double calls = static_cast<double>(state.iterations()) * kSpread;
   state.counters["early"] = static_cast<double>(early);
-  state.counters["late_mean_us"] =
-      absl::ToDoubleMicroseconds(late_sum) / calls;
+  state.counters["late_mean_us"] = absl::ToDoubleMicroseconds(late_sum) / calls;
   state.counters["late_max_us"] = absl::ToDoubleMicroseconds(late_max);
 }
 BENCHMARK(BM_Fire100kOver1s_TxaioCallLater)

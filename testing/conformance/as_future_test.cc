@@ -15,7 +15,8 @@ TEST_F(ConformanceTest, AsFutureWrapsAReturnedValueAndPassesArguments) {
   Future<int> f = as_future(Add, 2, 3);
   EXPECT_TRUE(f.succeeded());
   int seen = 0;
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   EXPECT_EQ(seen, 0) << "even an immediate result is delivered from the loop";
   run_until_idle();
   EXPECT_EQ(seen, 5);
@@ -27,19 +28,20 @@ TEST_F(ConformanceTest, AsFutureOfAVoidFunctionGivesFutureVoid) {
   static_assert(std::is_same_v<decltype(f), Future<void>>);
   EXPECT_EQ(calls, 4) << "the function runs now, inside as_future";
   bool done = false;
-  add_callbacks(f, [&] { done = true; }, nullptr);
+  add_callbacks(
+      f, [&] { done = true; }, nullptr);
   run_until_idle();
   EXPECT_TRUE(done);
 }
 
 TEST_F(ConformanceTest, AsFutureTurnsAThrownExceptionIntoAFailure) {
-  Future<std::string> f = as_future([]() -> std::string {
-    throw std::runtime_error("thrown inside");
-  });
+  Future<std::string> f = as_future(
+      []() -> std::string { throw std::runtime_error("thrown inside"); });
   EXPECT_TRUE(is_called(f));
   EXPECT_FALSE(f.succeeded());
   std::string seen;
-  add_callbacks(f, nullptr, [&](const Failure& e) { seen = failure_message(e); });
+  add_callbacks(f, nullptr,
+                [&](const Failure& e) { seen = failure_message(e); });
   run_until_idle();
   EXPECT_EQ(seen, "std::runtime_error: thrown inside");
   EXPECT_TRUE(unhandled().empty());
@@ -48,7 +50,8 @@ TEST_F(ConformanceTest, AsFutureTurnsAThrownExceptionIntoAFailure) {
 TEST_F(ConformanceTest, AsFutureOfAThrowingVoidFunctionFails) {
   Future<void> f = as_future([] { throw std::length_error("void threw"); });
   std::string seen;
-  add_callbacks(f, [] {}, [&](const Failure& e) { seen = failure_message(e); });
+  add_callbacks(
+      f, [] {}, [&](const Failure& e) { seen = failure_message(e); });
   run_until_idle();
   EXPECT_EQ(seen, "std::length_error: void threw");
 }
@@ -59,7 +62,8 @@ TEST_F(ConformanceTest, AsFutureReturnsAReturnedFutureItself) {
   EXPECT_TRUE(outer == inner);
   EXPECT_FALSE(is_called(outer)) << "a pending future stays pending";
   int seen = 0;
-  add_callbacks(outer, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      outer, [&](int v) { seen = v; }, nullptr);
   resolve(inner, 31);
   run_until_idle();
   EXPECT_EQ(seen, 31);
@@ -81,7 +85,8 @@ TEST_F(ConformanceTest, AsFutureThroughWithConfigUsesThatLoop) {
   Future<int> f = with_config(other->loop()).as_future(Add, 1, 1);
   EXPECT_EQ(&f.loop(), &other->loop());
   int seen = 0;
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   run_until_idle();
   EXPECT_EQ(seen, 0);
   other->run_until_idle();

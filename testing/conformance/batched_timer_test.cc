@@ -102,9 +102,8 @@ TEST_F(BatchedTimerConformance, CallsNeverRunBeforeTheirDeadline) {
   std::vector<absl::Duration> deadlines;
   std::vector<absl::Duration> ran;
   for (int i = 0; i < 30; ++i) {
-    BatchedCall call = timer.call_later(0.003 * (i % 10), [this, &ran, i] {
-      ran[i] = loop().now();
-    });
+    BatchedCall call = timer.call_later(
+        0.003 * (i % 10), [this, &ran, i] { ran[i] = loop().now(); });
     deadlines.push_back(call.when());
     ran.push_back(-absl::InfiniteDuration());
   }
@@ -124,8 +123,9 @@ TEST_F(BatchedTimerConformance, BucketsRunInOrderCallsInScheduleOrder) {
         timer.call_later(delays[id], [&recorder, id] { recorder.Ran(0, id); });
     expected.emplace_back(BucketKey(call, kBucket), id);
   }
-  std::stable_sort(expected.begin(), expected.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(
+      expected.begin(), expected.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
   RunUntil([&] { return recorder.ran() == 7; });
   std::vector<int> expected_order;
   for (const auto& [key, id] : expected) expected_order.push_back(id);

@@ -1,10 +1,11 @@
 // Conformance: then(), with_timeout() and when_any(), from callbacks and
 // from coroutines.
+#include "core/compose.h"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "core/compose.h"
 #include "core/coroutine.h"
 #include "testing/conformance/fixture.h"
 
@@ -165,15 +166,17 @@ TEST_F(ConformanceTest, WhenAnyFailsWithTheFirstFailure) {
 }
 
 TEST_F(ConformanceTest, WhenAnyOfCalledFuturesTakesTheFirstInInputOrder) {
-  Future<Winner<int>> first = when_any(std::vector<Future<int>>{
-      create_future<int>(), create_future_success(2), create_future_success(3)});
+  Future<Winner<int>> first = when_any(
+      std::vector<Future<int>>{create_future<int>(), create_future_success(2),
+                               create_future_success(3)});
   run_until_idle();
   ASSERT_TRUE(first.succeeded());
   EXPECT_EQ(first.value().index, 1u);
 }
 
 TEST_F(ConformanceTest, CancellingWhenAnyCancelsEveryInput) {
-  std::vector<Future<int>> racers = {create_future<int>(), create_future<int>()};
+  std::vector<Future<int>> racers = {create_future<int>(),
+                                     create_future<int>()};
   Future<Winner<int>> first = when_any(racers);
   EXPECT_TRUE(cancel(first));
   EXPECT_TRUE(racers[0].is_cancelled());

@@ -29,7 +29,8 @@ TEST_F(ConformanceTest, CancellingACoroutineThrowsAtItsCoAwait) {
   EXPECT_EQ(log, (std::vector<std::string>{"start"}))
       << "resumed from the loop, not inside cancel()";
   run_until_idle();
-  EXPECT_EQ(log, (std::vector<std::string>{"start", "cancelled: caller gave up"}));
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"start", "cancelled: caller gave up"}));
   advance(absl::Milliseconds(10));
   EXPECT_EQ(log.size(), 2u) << "the sleep's timer was cancelled: no 'woke'";
   EXPECT_TRUE(unhandled().empty());
@@ -56,7 +57,8 @@ TEST_F(ConformanceTest, CancellingACoroutineCancelsTheFutureItAwaits) {
   EXPECT_TRUE(inner.is_cancelled());
   run_until_idle();
   EXPECT_TRUE(log.empty()) << "the code after co_await did not run";
-  EXPECT_EQ(errbacks, (std::vector<std::string>{"txaio::CancelledError: cancelled"}));
+  EXPECT_EQ(errbacks,
+            (std::vector<std::string>{"txaio::CancelledError: cancelled"}));
   EXPECT_TRUE(unhandled().empty());
 }
 

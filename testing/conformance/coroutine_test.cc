@@ -1,9 +1,10 @@
 // Conformance: co_await on futures and coroutines returning futures.
+#include "core/coroutine.h"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "core/coroutine.h"
 #include "testing/conformance/fixture.h"
 
 namespace txaio::conformance {
@@ -62,8 +63,9 @@ TEST_F(ConformanceTest, AnExceptionEscapingACoroutineRejectsItsFuture) {
   Future<void> gate = create_future<void>();
   Future<int> result = Throws(gate);
   std::string seen;
-  add_callbacks(result, nullptr,
-                [&](const Failure& failure) { seen = failure_message(failure); });
+  add_callbacks(result, nullptr, [&](const Failure& failure) {
+    seen = failure_message(failure);
+  });
   resolve(gate);
   run_until_idle();
   EXPECT_EQ(seen, "std::invalid_argument: bad request");

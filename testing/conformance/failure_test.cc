@@ -41,7 +41,8 @@ TEST_F(ConformanceTest, FailureTypeNameIsDemangled) {
 TEST_F(ConformanceTest, FailureMessageIsTypeColonMessage) {
   Future<int> f = create_future<int>();
   std::string message;
-  add_callbacks(f, nullptr, [&](const Failure& e) { message = failure_message(e); });
+  add_callbacks(f, nullptr,
+                [&](const Failure& e) { message = failure_message(e); });
   reject(f, std::invalid_argument("bad port 99999"));
   run_until_idle();
   EXPECT_EQ(message, "std::invalid_argument: bad port 99999");
@@ -131,8 +132,9 @@ TEST_F(ConformanceTest, FailureOfANonStdExceptionPayload) {
 TEST_F(ConformanceTest, CallbackThrowingANonStdExceptionReachesItsErrback) {
   Future<int> f = create_future<int>();
   std::string seen;
-  add_callbacks(f, [](int v) { throw v; },
-                [&](const Failure& e) { seen = failure_message(e); });
+  add_callbacks(
+      f, [](int v) { throw v; },
+      [&](const Failure& e) { seen = failure_message(e); });
   resolve(f, 3);
   run_until_idle();
   EXPECT_EQ(seen, "int: ");

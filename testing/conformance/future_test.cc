@@ -13,7 +13,8 @@ namespace {
 TEST_F(ConformanceTest, ResolvedValueReachesCallback) {
   Future<int> f = create_future<int>();
   int seen = 0;
-  add_callbacks(f, [&](const int& v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](const int& v) { seen = v; }, nullptr);
   resolve(f, 42);
   EXPECT_TRUE(is_called(f));
   run_until_idle();
@@ -34,7 +35,8 @@ TEST_F(ConformanceTest, NewFutureIsPendingAndValid) {
 TEST_F(ConformanceTest, CallbackNeverRunsInsideResolve) {
   Future<int> f = create_future<int>();
   bool ran = false;
-  add_callbacks(f, [&](int) { ran = true; }, nullptr);
+  add_callbacks(
+      f, [&](int) { ran = true; }, nullptr);
   resolve(f, 1);
   EXPECT_FALSE(ran) << "callbacks must run from the loop, not inline";
   run_until_idle();
@@ -46,7 +48,8 @@ TEST_F(ConformanceTest, CallbackOnCalledFutureNeverRunsInsideAddCallbacks) {
   resolve(f, 7);
   run_until_idle();
   int seen = 0;
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   EXPECT_EQ(seen, 0) << "callbacks must run from the loop, not inline";
   run_until_idle();
   EXPECT_EQ(seen, 7);
@@ -74,8 +77,10 @@ TEST_F(ConformanceTest, CallbacksAreNotChained) {
         return v * 100;
       },
       nullptr);
-  add_callbacks(f, [&](int v) { seen.push_back(v); }, nullptr);
-  add_callbacks(f, [&](int v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen.push_back(v); }, nullptr);
   resolve(f, 5);
   run_until_idle();
   EXPECT_EQ(seen, (std::vector<int>{5, 5, 5}));
@@ -97,7 +102,8 @@ TEST_F(ConformanceTest, PairsRunInTheOrderAdded) {
   Future<int> f = create_future<int>();
   std::vector<int> order;
   for (int i = 0; i < 5; ++i) {
-    add_callbacks(f, [&order, i](int) { order.push_back(i); }, nullptr);
+    add_callbacks(
+        f, [&order, i](int) { order.push_back(i); }, nullptr);
   }
   resolve(f, 0);
   run_until_idle();
@@ -117,8 +123,9 @@ TEST_F(ConformanceTest, PairAddedFromCallbackRunsLaterWithSameValue) {
         events.push_back("outer done");
       },
       nullptr);
-  add_callbacks(f, [&](int v) { events.push_back("second " + std::to_string(v)); },
-                nullptr);
+  add_callbacks(
+      f, [&](int v) { events.push_back("second " + std::to_string(v)); },
+      nullptr);
   resolve(f, 3);
   run_until_idle();
   EXPECT_EQ(events, (std::vector<std::string>{"outer 3", "outer done",
@@ -130,7 +137,8 @@ TEST_F(ConformanceTest, ErrbackOnlyPairIgnoresSuccess) {
   bool errback_ran = false;
   int seen = 0;
   add_callbacks(f, nullptr, [&](const Failure&) { errback_ran = true; });
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   resolve(f, 9);
   run_until_idle();
   EXPECT_FALSE(errback_ran);
@@ -153,7 +161,8 @@ TEST_F(ConformanceTest, AddCallbacksWithBothNullThrowsInvalidArgument) {
 TEST_F(ConformanceTest, ResolveTwiceThrowsAlreadyCalledError) {
   Future<int> f = create_future<int>();
   std::vector<int> seen;
-  add_callbacks(f, [&](int v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen.push_back(v); }, nullptr);
   resolve(f, 1);
   EXPECT_THROW(resolve(f, 2), AlreadyCalledError);
   run_until_idle();
@@ -183,8 +192,9 @@ TEST_F(ConformanceTest, ResolveAfterRejectThrowsAlreadyCalledError) {
 TEST_F(ConformanceTest, ResolveAfterCancelIsANoOp) {
   Future<int> f = create_future<int>();
   std::string seen;
-  add_callbacks(f, [&](int) { seen = "value"; },
-                [&](const Failure& e) { seen = e.type_name(); });
+  add_callbacks(
+      f, [&](int) { seen = "value"; },
+      [&](const Failure& e) { seen = e.type_name(); });
   EXPECT_TRUE(cancel(f));
   EXPECT_NO_THROW(resolve(f, 5));
   EXPECT_TRUE(f.is_cancelled());
@@ -208,8 +218,8 @@ TEST_F(ConformanceTest, CancelAfterResolveIsANoOpReturningFalse) {
   Future<int> f = create_future<int>();
   int seen = 0;
   bool errback_ran = false;
-  add_callbacks(f, [&](int v) { seen = v; },
-                [&](const Failure&) { errback_ran = true; });
+  add_callbacks(
+      f, [&](int v) { seen = v; }, [&](const Failure&) { errback_ran = true; });
   resolve(f, 11);
   EXPECT_FALSE(cancel(f));
   EXPECT_FALSE(f.is_cancelled());
@@ -232,11 +242,12 @@ TEST_F(ConformanceTest, CancelMessageReachesErrbackAsCancelledError) {
   Future<int> f = create_future<int>();
   bool is_cancelled_error = false;
   std::string message;
-  add_callbacks(f, [](int) { FAIL() << "callback must not run"; },
-                [&](const Failure& e) {
-                  is_cancelled_error = e.is<CancelledError>();
-                  message = failure_message(e);
-                });
+  add_callbacks(
+      f, [](int) { FAIL() << "callback must not run"; },
+      [&](const Failure& e) {
+        is_cancelled_error = e.is<CancelledError>();
+        message = failure_message(e);
+      });
   EXPECT_TRUE(cancel(f, "timed out"));
   EXPECT_TRUE(is_called(f));
   EXPECT_TRUE(f.is_cancelled());
@@ -285,8 +296,8 @@ TEST_F(ConformanceTest, CancellerMayResolveTheFuture) {
       [](Future<int>& cancelled) { resolve(cancelled, -1); });
   int seen = 0;
   bool errback_ran = false;
-  add_callbacks(f, [&](int v) { seen = v; },
-                [&](const Failure&) { errback_ran = true; });
+  add_callbacks(
+      f, [&](int v) { seen = v; }, [&](const Failure&) { errback_ran = true; });
   EXPECT_TRUE(cancel(f));
   EXPECT_TRUE(f.succeeded());
   EXPECT_FALSE(f.is_cancelled());
@@ -300,7 +311,8 @@ TEST_F(ConformanceTest, CancellerMayRejectTheFuture) {
     reject(cancelled, std::out_of_range("gave up"));
   });
   std::string seen;
-  add_callbacks(f, nullptr, [&](const Failure& e) { seen = failure_message(e); });
+  add_callbacks(f, nullptr,
+                [&](const Failure& e) { seen = failure_message(e); });
   EXPECT_TRUE(cancel(f));
   run_until_idle();
   EXPECT_EQ(seen, "std::out_of_range: gave up");
@@ -310,8 +322,9 @@ TEST_F(ConformanceTest, ThrowingCancellerIsReportedAndFutureStillCancelled) {
   Future<int> f = create_future<int>(
       [](Future<int>&) { throw std::runtime_error("canceller broke"); });
   bool cancelled_error = false;
-  add_callbacks(f, nullptr,
-                [&](const Failure& e) { cancelled_error = e.is<CancelledError>(); });
+  add_callbacks(f, nullptr, [&](const Failure& e) {
+    cancelled_error = e.is<CancelledError>();
+  });
   EXPECT_NO_THROW(cancel(f));
   EXPECT_TRUE(f.is_cancelled());
   run_until_idle();
@@ -322,8 +335,9 @@ TEST_F(ConformanceTest, ThrowingCancellerIsReportedAndFutureStillCancelled) {
 
 TEST_F(ConformanceTest, CancellerThatCancelsAgainSettlesOnce) {
   bool inner_result = true;
-  Future<int> f = create_future<int>(
-      [&](Future<int>& cancelled) { inner_result = cancel(cancelled, "inner"); });
+  Future<int> f = create_future<int>([&](Future<int>& cancelled) {
+    inner_result = cancel(cancelled, "inner");
+  });
   std::vector<std::string> seen;
   add_callbacks(f, nullptr,
                 [&](const Failure& e) { seen.push_back(e.message()); });
@@ -341,7 +355,9 @@ TEST_F(ConformanceTest, EmptyFutureThrowsLogicErrorInsteadOfCrashing) {
   EXPECT_THROW(resolve(empty, 1), std::logic_error);
   EXPECT_THROW(reject(empty, std::runtime_error("x")), std::logic_error);
   EXPECT_THROW(cancel(empty), std::logic_error);
-  EXPECT_THROW(add_callbacks(empty, [](int) {}, nullptr), std::logic_error);
+  EXPECT_THROW(add_callbacks(
+                   empty, [](int) {}, nullptr),
+               std::logic_error);
   EXPECT_THROW(empty.value(), std::logic_error);
   EXPECT_THROW(empty.failure(), std::logic_error);
   EXPECT_THROW(empty.loop(), std::logic_error);
@@ -362,10 +378,12 @@ TEST_F(ConformanceTest, CallbackThrowingGoesToSamePairsErrback) {
   std::string first_errback;
   int second_value = 0;
   bool second_errback_ran = false;
-  add_callbacks(f, [](int) { throw std::logic_error("callback broke"); },
-                [&](const Failure& e) { first_errback = failure_message(e); });
-  add_callbacks(f, [&](int v) { second_value = v; },
-                [&](const Failure&) { second_errback_ran = true; });
+  add_callbacks(
+      f, [](int) { throw std::logic_error("callback broke"); },
+      [&](const Failure& e) { first_errback = failure_message(e); });
+  add_callbacks(
+      f, [&](int v) { second_value = v; },
+      [&](const Failure&) { second_errback_ran = true; });
   resolve(f, 4);
   EXPECT_NO_THROW(run_until_idle());
   EXPECT_EQ(first_errback, "std::logic_error: callback broke");
@@ -377,9 +395,10 @@ TEST_F(ConformanceTest, CallbackThrowingGoesToSamePairsErrback) {
 TEST_F(ConformanceTest, CallbackThrowingWithoutErrbackIsReportedUnhandled) {
   Future<int> f = create_future<int>();
   int later = 0;
-  add_callbacks(f, [](int) { throw std::runtime_error("no errback"); },
-                nullptr);
-  add_callbacks(f, [&](int v) { later = v; }, nullptr);
+  add_callbacks(
+      f, [](int) { throw std::runtime_error("no errback"); }, nullptr);
+  add_callbacks(
+      f, [&](int v) { later = v; }, nullptr);
   resolve(f, 2);
   EXPECT_NO_THROW(run_until_idle());
   EXPECT_EQ(unhandled(),
@@ -390,8 +409,9 @@ TEST_F(ConformanceTest, CallbackThrowingWithoutErrbackIsReportedUnhandled) {
 TEST_F(ConformanceTest, ErrbackThrowingIsReportedUnhandled) {
   Future<int> f = create_future<int>();
   bool next_errback_ran = false;
-  add_callbacks(f, nullptr,
-                [](const Failure&) { throw std::runtime_error("errback broke"); });
+  add_callbacks(f, nullptr, [](const Failure&) {
+    throw std::runtime_error("errback broke");
+  });
   add_callbacks(f, nullptr, [&](const Failure&) { next_errback_ran = true; });
   reject(f, std::runtime_error("original"));
   EXPECT_NO_THROW(run_until_idle());
@@ -402,8 +422,9 @@ TEST_F(ConformanceTest, ErrbackThrowingIsReportedUnhandled) {
 
 TEST_F(ConformanceTest, ErrbackThrowingAfterCallbackThrewIsReportedOnce) {
   Future<int> f = create_future<int>();
-  add_callbacks(f, [](int) { throw std::runtime_error("callback"); },
-                [](const Failure&) { throw std::runtime_error("errback"); });
+  add_callbacks(
+      f, [](int) { throw std::runtime_error("callback"); },
+      [](const Failure&) { throw std::runtime_error("errback"); });
   resolve(f, 1);
   run_until_idle();
   EXPECT_EQ(unhandled(),
@@ -414,18 +435,21 @@ TEST_F(ConformanceTest, FailedFutureDroppedWithoutErrbackIsReportedOnce) {
   {
     Future<int> f = create_future<int>();
     // A callback-only pair does not handle the failure.
-    add_callbacks(f, [](int) {}, nullptr);
+    add_callbacks(
+        f, [](int) {}, nullptr);
     reject(f, std::runtime_error("lost"));
     run_until_idle();
   }
   run_until_idle();
-  EXPECT_EQ(unhandled(), (std::vector<std::string>{"std::runtime_error: lost"}));
+  EXPECT_EQ(unhandled(),
+            (std::vector<std::string>{"std::runtime_error: lost"}));
 }
 
 TEST_F(ConformanceTest, FailedFutureWithAnErrbackIsNotReported) {
   {
     Future<int> f = create_future<int>();
-    add_callbacks(f, [](int) {}, nullptr);
+    add_callbacks(
+        f, [](int) {}, nullptr);
     add_callbacks(f, nullptr, [](const Failure&) {});
     reject(f, std::runtime_error("handled"));
     run_until_idle();
@@ -463,8 +487,9 @@ TEST_F(ConformanceTest, RejectAcceptsFailureExceptionPtrAndException) {
   reject(c, std::invalid_argument("c"));
   std::vector<std::string> seen;
   for (Future<int>* f : {&a, &b, &c}) {
-    add_callbacks(*f, nullptr,
-                  [&](const Failure& e) { seen.push_back(failure_message(e)); });
+    add_callbacks(*f, nullptr, [&](const Failure& e) {
+      seen.push_back(failure_message(e));
+    });
   }
   run_until_idle();
   EXPECT_EQ(seen, (std::vector<std::string>{"std::runtime_error: a",
@@ -480,7 +505,8 @@ TEST_F(ConformanceTest, RejectWithNoErrorUsesTheExceptionBeingHandled) {
     reject(f);
   }
   std::string seen;
-  add_callbacks(f, nullptr, [&](const Failure& e) { seen = failure_message(e); });
+  add_callbacks(f, nullptr,
+                [&](const Failure& e) { seen = failure_message(e); });
   run_until_idle();
   EXPECT_EQ(seen, "std::domain_error: current");
 }
@@ -494,9 +520,9 @@ TEST_F(ConformanceTest, RejectWithNoErrorOutsideCatchThrowsLogicError) {
 TEST_F(ConformanceTest, CreateFutureWithResultAndErrorThrowsInvalidArgument) {
   EXPECT_THROW(create_future<int>(1, Failure(std::runtime_error("x"))),
                std::invalid_argument);
-  EXPECT_THROW(create_future<void>(std::monostate(),
-                                   Failure(std::runtime_error("x"))),
-               std::invalid_argument);
+  EXPECT_THROW(
+      create_future<void>(std::monostate(), Failure(std::runtime_error("x"))),
+      std::invalid_argument);
 }
 
 TEST_F(ConformanceTest, CreateFutureWithResultIsAlreadyResolved) {
@@ -504,7 +530,8 @@ TEST_F(ConformanceTest, CreateFutureWithResultIsAlreadyResolved) {
   EXPECT_TRUE(is_called(f));
   EXPECT_TRUE(f.succeeded());
   std::string seen;
-  add_callbacks(f, [&](const std::string& v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](const std::string& v) { seen = v; }, nullptr);
   EXPECT_EQ(seen, "");
   run_until_idle();
   EXPECT_EQ(seen, "ready");
@@ -540,8 +567,10 @@ TEST_F(ConformanceTest, CreateFutureSuccessAndError) {
   EXPECT_TRUE(done.succeeded());
   EXPECT_TRUE(is_called(bad));
   std::vector<std::string> seen;
-  add_callbacks(ok, [&](const std::string& v) { seen.push_back(v); }, nullptr);
-  add_callbacks(done, [&] { seen.push_back("void"); }, nullptr);
+  add_callbacks(
+      ok, [&](const std::string& v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      done, [&] { seen.push_back("void"); }, nullptr);
   add_callbacks(bad, nullptr,
                 [&](const Failure& e) { seen.push_back(e.message()); });
   run_until_idle();
@@ -553,9 +582,11 @@ TEST_F(ConformanceTest, VoidFutureResolvesAndRejects) {
   Future<void> bad = create_future<void>();
   int callbacks = 0;
   std::string failure;
-  add_callbacks(ok, [&] { ++callbacks; }, nullptr);
-  add_callbacks(bad, [&] { ++callbacks; },
-                [&](const Failure& e) { failure = e.message(); });
+  add_callbacks(
+      ok, [&] { ++callbacks; }, nullptr);
+  add_callbacks(
+      bad, [&] { ++callbacks; },
+      [&](const Failure& e) { failure = e.message(); });
   resolve(ok);
   reject(bad, std::runtime_error("void failed"));
   EXPECT_THROW(resolve(ok), AlreadyCalledError);
@@ -569,8 +600,7 @@ TEST_F(ConformanceTest, MoveOnlyValueIsSeenByEveryCallback) {
   std::vector<int> seen;
   for (int i = 0; i < 2; ++i) {
     add_callbacks(
-        f, [&](const std::unique_ptr<int>& p) { seen.push_back(*p); },
-        nullptr);
+        f, [&](const std::unique_ptr<int>& p) { seen.push_back(*p); }, nullptr);
   }
   resolve(f, std::make_unique<int>(77));
   run_until_idle();
@@ -583,8 +613,10 @@ TEST_F(ConformanceTest, StringValueIsNotCopiedAway) {
   Future<std::string> f = create_future<std::string>();
   std::string big(1000, 'x');
   std::vector<std::string> seen;
-  add_callbacks(f, [&](const std::string& v) { seen.push_back(v); }, nullptr);
-  add_callbacks(f, [&](const std::string& v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      f, [&](const std::string& v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      f, [&](const std::string& v) { seen.push_back(v); }, nullptr);
   resolve(f, big);
   run_until_idle();
   EXPECT_EQ(seen, (std::vector<std::string>{big, big}));
@@ -596,7 +628,8 @@ TEST_F(ConformanceTest, CopiesOfAFutureShareOneState) {
   EXPECT_TRUE(copy == f);
   EXPECT_FALSE(copy == create_future<int>());
   int seen = 0;
-  add_callbacks(copy, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      copy, [&](int v) { seen = v; }, nullptr);
   resolve(f, 13);
   EXPECT_TRUE(is_called(copy));
   run_until_idle();
@@ -619,7 +652,8 @@ TEST_F(ConformanceTest, CallbacksRunOnTheFuturesOwnLoopOnly) {
   Future<int> f = with_config(other->loop()).create_future<int>();
   EXPECT_EQ(&f.loop(), &other->loop());
   int seen = 0;
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   resolve(f, 21);
   run_until_idle();
   EXPECT_EQ(seen, 0) << "the default loop must not run another loop's work";

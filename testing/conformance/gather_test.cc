@@ -108,7 +108,8 @@ TEST_F(ConformanceTest, GatherOfNothingResolvesToAnEmptyList) {
 }
 
 TEST_F(ConformanceTest, GatherOfVoidFutures) {
-  std::vector<Future<void>> parts = {create_future<void>(), create_future<void>()};
+  std::vector<Future<void>> parts = {create_future<void>(),
+                                     create_future<void>()};
   auto gathered = gather(parts);
   resolve(parts[1]);
   reject(parts[0], std::runtime_error("void part"));

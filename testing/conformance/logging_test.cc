@@ -109,7 +109,8 @@ TEST_F(ConformanceTest, LoggingFromAnotherThreadWhileTheLoopRuns) {
   std::thread worker([&] {
     for (int i = 0; i < 100; ++i) {
       log.info("worker {i}", "i"_f = i);
-      loop().call_soon_threadsafe([&log, i] { log.info("loop {i}", "i"_f = i); });
+      loop().call_soon_threadsafe(
+          [&log, i] { log.info("loop {i}", "i"_f = i); });
     }
   });
   for (int i = 0; i < 50; ++i) {

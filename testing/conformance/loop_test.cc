@@ -79,7 +79,8 @@ TEST_F(ConformanceTest, CallSoonThreadsafeFromSeveralThreads) {
 TEST_F(ConformanceTest, FutureResolvedFromAWorkerThroughCallSoonThreadsafe) {
   Future<int> f = create_future<int>();
   int seen = 0;
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   std::thread worker([&] {
     int result = 6 * 7;  // the work
     loop().call_soon_threadsafe([f, result]() mutable { resolve(f, result); });
@@ -99,7 +100,8 @@ TEST_F(ConformanceTest, ThreadsafeTaskThatThrowsIsReported) {
   poster.join();
   run_until_idle();
   EXPECT_TRUE(after);
-  EXPECT_EQ(unhandled(), (std::vector<std::string>{"std::logic_error: remote"}));
+  EXPECT_EQ(unhandled(),
+            (std::vector<std::string>{"std::logic_error: remote"}));
 }
 
 TEST_F(ConformanceTest, LoopClockNeverGoesBackwards) {

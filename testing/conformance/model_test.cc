@@ -96,15 +96,15 @@ class Model {
   }
 
   void RunPair(ModelFuture& m, const ModelPair& pair, Events& out) {
-    const bool has_errback = pair.kind != Kind::kCallback &&
-                             pair.kind != Kind::kThrowingOnly;
+    const bool has_errback =
+        pair.kind != Kind::kCallback && pair.kind != Kind::kThrowingOnly;
     const bool has_callback = pair.kind != Kind::kErrback;
     if (m.status == ModelFuture::kSucceeded) {
       if (!has_callback) return;
       out.push_back(absl::StrCat("cb ", pair.id, " = ", m.value));
       if (pair.kind == Kind::kThrowingBoth) {
-        out.push_back(absl::StrCat("eb ", pair.id, " ",
-                                   ThrownMessage(pair.id)));
+        out.push_back(
+            absl::StrCat("eb ", pair.id, " ", ThrownMessage(pair.id)));
       } else if (pair.kind == Kind::kThrowingOnly) {
         unhandled.push_back(ThrownMessage(pair.id));
       }
@@ -256,7 +256,8 @@ class ModelTest : public ConformanceTest {
           int f = live_future();
           if (f < 0) break;
           ModelFuture& m = model_.futures[f];
-          Failure failure(std::runtime_error(absl::StrCat("rejected at ", step)));
+          Failure failure(
+              std::runtime_error(absl::StrCat("rejected at ", step)));
           bool threw = false;
           try {
             real_[f]->future.reject(failure);

@@ -81,7 +81,8 @@ TEST_F(ConformanceTest, WithConfigNeedsNoSelection) {
   EXPECT_EQ(&api.loop(), &other->loop());
   Future<int> f = api.create_future<int>();
   int seen = 0;
-  add_callbacks(f, [&](int v) { seen = v; }, nullptr);
+  add_callbacks(
+      f, [&](int v) { seen = v; }, nullptr);
   resolve(f, 17);
   DelayedCall call = api.call_later(0.001, [&] { seen += 1; });
   other->advance(absl::Milliseconds(10));
@@ -95,8 +96,10 @@ TEST_F(ConformanceTest, WithConfigIsIndependentOfTheDefault) {
   Future<int> on_other = api.create_future_success(1);
   Future<int> on_default = create_future_success(2);
   std::vector<int> seen;
-  add_callbacks(on_other, [&](int v) { seen.push_back(v); }, nullptr);
-  add_callbacks(on_default, [&](int v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      on_other, [&](int v) { seen.push_back(v); }, nullptr);
+  add_callbacks(
+      on_default, [&](int v) { seen.push_back(v); }, nullptr);
   run_until_idle();
   EXPECT_EQ(seen, (std::vector<int>{2}));
   other->run_until_idle();
@@ -109,8 +112,8 @@ TEST_F(ConformanceTest, WithConfigCreateFutureFullForm) {
   EXPECT_THROW(api.create_future<int>(1, Failure(std::runtime_error("x"))),
                std::invalid_argument);
   Future<int> ok = api.create_future<int>(3, std::nullopt);
-  Future<int> bad = api.create_future_error<int>(
-      Failure(std::runtime_error("api error")));
+  Future<int> bad =
+      api.create_future_error<int>(Failure(std::runtime_error("api error")));
   EXPECT_TRUE(ok.succeeded());
   EXPECT_EQ(bad.failure()->message(), "api error");
   EXPECT_EQ(&bad.loop(), &other->loop());

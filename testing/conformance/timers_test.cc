@@ -18,22 +18,23 @@
 namespace txaio::conformance {
 namespace {
 
-constexpr double kSoon = 0.002;      // seconds
-constexpr double kFarAway = 60.0;    // seconds; never reached by a test
+constexpr double kSoon = 0.002;    // seconds
+constexpr double kFarAway = 60.0;  // seconds; never reached by a test
 constexpr absl::Duration kPastSoon = absl::Milliseconds(10);
 
 TEST_F(ConformanceTest, CallLaterPassesItsArguments) {
   std::string seen;
-  call_later(kSoon, [&](const std::string& s, int n) {
-    seen = s + std::to_string(n);
-  }, std::string("n="), 5);
+  call_later(
+      kSoon, [&](const std::string& s, int n) { seen = s + std::to_string(n); },
+      std::string("n="), 5);
   advance(kPastSoon);
   EXPECT_EQ(seen, "n=5");
 }
 
 TEST_F(ConformanceTest, CallLaterTakesAnAbslDuration) {
   int seen = 0;
-  call_later(absl::Milliseconds(2), [&](int v) { seen = v; }, 8);
+  call_later(
+      absl::Milliseconds(2), [&](int v) { seen = v; }, 8);
   advance(kPastSoon);
   EXPECT_EQ(seen, 8);
 }
@@ -41,7 +42,8 @@ TEST_F(ConformanceTest, CallLaterTakesAnAbslDuration) {
 TEST_F(ConformanceTest, CallLaterArgumentsAreCopiedAtSchedulingTime) {
   std::string arg = "before";
   std::string seen;
-  call_later(kSoon, [&](const std::string& s) { seen = s; }, arg);
+  call_later(
+      kSoon, [&](const std::string& s) { seen = s; }, arg);
   arg = "after";
   advance(kPastSoon);
   EXPECT_EQ(seen, "before");
@@ -220,7 +222,8 @@ TEST_F(ConformanceTest, SleepResolvesAfterItsDelay) {
   Future<void> nap = sleep(kSoon);
   Future<void> long_nap = sleep(kFarAway);
   bool woke = false;
-  add_callbacks(nap, [&] { woke = true; }, nullptr);
+  add_callbacks(
+      nap, [&] { woke = true; }, nullptr);
   EXPECT_FALSE(is_called(nap));
   advance(kPastSoon);
   EXPECT_TRUE(woke);
@@ -238,8 +241,9 @@ TEST_F(ConformanceTest, CancellingASleepCancelsItsTimer) {
   Future<void> nap = sleep(kFarAway);
   EXPECT_EQ(loop().pending_timers(), 1u);
   std::string seen;
-  add_callbacks(nap, [&] { seen = "woke"; },
-                [&](const Failure& e) { seen = failure_message(e); });
+  add_callbacks(
+      nap, [&] { seen = "woke"; },
+      [&](const Failure& e) { seen = failure_message(e); });
   EXPECT_TRUE(cancel(nap, "wake up"));
   EXPECT_EQ(loop().pending_timers(), 0u);
   advance(kPastSoon);

@@ -42,11 +42,13 @@ void ExpectStartsAtTheThrow(const Failure& failure) {
   EXPECT_THAT(symbols[1], HasSubstr("CallsTheThrower")) << text;
   for (const std::string& symbol : symbols) {
     EXPECT_THAT(symbol, ::testing::Not(HasSubstr("txaio::internal::")))
-        << "library plumbing is trimmed:\n" << text;
+        << "library plumbing is trimmed:\n"
+        << text;
     EXPECT_THAT(symbol, ::testing::Not(HasSubstr("std::__invoke"))) << text;
-    EXPECT_THAT(symbol,
-                ::testing::Not(::testing::ContainsRegex("txaio::[A-Za-z]*Loop[A-Za-z]*::")))
-        << "nor the loop's own frames:\n" << text;
+    EXPECT_THAT(symbol, ::testing::Not(::testing::ContainsRegex(
+                            "txaio::[A-Za-z]*Loop[A-Za-z]*::")))
+        << "nor the loop's own frames:\n"
+        << text;
   }
 }
 

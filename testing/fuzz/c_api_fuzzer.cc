@@ -10,6 +10,8 @@
 // (USAGE for a nested run or destroying a running loop, INVALID_HANDLE for
 // a destroyed, borrowed or foreign handle); and every state and value
 // destructor runs exactly once by the end.
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
@@ -21,17 +23,15 @@
 #include <thread>
 #include <vector>
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include "bindings/c/txaio.h"
 
 namespace {
 
 constexpr int kSlots = 8;
 
-#define REQUIRE(cond)                 \
-  do {                                \
-    if (!(cond)) __builtin_trap();    \
+#define REQUIRE(cond)              \
+  do {                             \
+    if (!(cond)) __builtin_trap(); \
   } while (0)
 
 // Every status a call returns must be one txaio.h defines.
@@ -128,13 +128,14 @@ struct Harness {
   // Pointers that are no (longer a) handle: destroyed handles, a value.
   std::vector<void*> stale;
   std::vector<txaio_loop*> active;  // loops inside a run* call, innermost last
-  int depth = 0;  // callbacks running (re-entry is bounded)
-  int budget = 0;  // re-entrant actions left
+  int depth = 0;                    // callbacks running (re-entry is bounded)
+  int budget = 0;                   // re-entrant actions left
 
   // A loop slot's loop, made first if the slot is empty.
   txaio_loop* Loop() {
     txaio_loop*& loop = loops[in.ConsumeBool() ? 1 : 0];
-    if (loop == nullptr) REQUIRE(Known(txaio_loop_new_manual(&loop)) == TXAIO_OK);
+    if (loop == nullptr)
+      REQUIRE(Known(txaio_loop_new_manual(&loop)) == TXAIO_OK);
     return loop;
   }
   int Slot() { return in.ConsumeIntegralInRange<int>(0, kSlots - 1); }
@@ -185,7 +186,8 @@ struct Harness {
     txaio_status s = Known(run());
     active.pop_back();
     // (A bad argument is reported before the nesting.)
-    if (nested) REQUIRE(s == TXAIO_ERR_USAGE || s == TXAIO_ERR_INVALID_ARGUMENT);
+    if (nested)
+      REQUIRE(s == TXAIO_ERR_USAGE || s == TXAIO_ERR_INVALID_ARGUMENT);
     if (s == TXAIO_ERR_USAGE) REQUIRE(nested);
     return s;
   }
@@ -215,7 +217,8 @@ txaio_failure* Callback(void* state, void* value) {
   REQUIRE(state != nullptr);
   Reenter();
   Harness& h = *g_h;
-  if (h.in.remaining_bytes() > 0 && h.in.ConsumeIntegralInRange<int>(0, 3) == 0) {
+  if (h.in.remaining_bytes() > 0 &&
+      h.in.ConsumeIntegralInRange<int>(0, 3) == 0) {
     txaio_failure* f = nullptr;
     Known(txaio_failure_new(7, "callback failed", &f));
     return f;
@@ -301,8 +304,8 @@ void Harness::Step(bool inside) {
       Known(txaio_future_resolve(futures[Slot()], NewCell(), FreeCell));
       break;
     case 4:
-      Known(txaio_future_reject(futures[Slot()],
-                                failures[in.ConsumeIntegralInRange<int>(0, 3)]));
+      Known(txaio_future_reject(
+          futures[Slot()], failures[in.ConsumeIntegralInRange<int>(0, 3)]));
       break;
     case 5: {
       int was = -1;
@@ -311,10 +314,9 @@ void Harness::Step(bool inside) {
     }
     case 6: {
       const int kind = in.ConsumeIntegralInRange<int>(0, 2);
-      Known(txaio_future_add_callbacks(futures[Slot()],
-                                       kind == 1 ? nullptr : Callback,
-                                       kind == 2 ? nullptr : Errback,
-                                       NewCell(), FreeCell));
+      Known(txaio_future_add_callbacks(
+          futures[Slot()], kind == 1 ? nullptr : Callback,
+          kind == 2 ? nullptr : Errback, NewCell(), FreeCell));
       break;
     }
     case 7:
@@ -417,8 +419,8 @@ void Harness::Step(bool inside) {
     }
     case 17: {
       if (timer == nullptr) {
-        Known(txaio_batched_timer_new(loop, Seconds(), in.ConsumeIntegral<int8_t>(),
-                                      &timer));
+        Known(txaio_batched_timer_new(loop, Seconds(),
+                                      in.ConsumeIntegral<int8_t>(), &timer));
         if (timer != nullptr) {
           REQUIRE(Known(txaio_batched_timer_set_error_handler(
                       timer, BatchErrors, NewCell(), FreeCell)) == TXAIO_OK);
@@ -430,7 +432,8 @@ void Harness::Step(bool inside) {
       if (Known(txaio_batched_timer_call_later(timer, Seconds(), Batched,
                                                NewCell(), FreeCell, &call)) ==
           TXAIO_OK) {
-        if (batched[i] != nullptr) Known(txaio_batched_call_destroy(batched[i]));
+        if (batched[i] != nullptr)
+          Known(txaio_batched_call_destroy(batched[i]));
         batched[i] = call;
       }
       break;
@@ -442,7 +445,8 @@ void Harness::Step(bool inside) {
       break;
     }
     case 19: {
-      if (inside) break;  // a thread joined from a callback is fine too, but slow
+      if (inside)
+        break;  // a thread joined from a callback is fine too, but slow
       const int n = in.ConsumeIntegralInRange<int>(1, Workers::kMax);
       if (!fresh_threads) {
         Workers::Get().Post(loop, n);

@@ -3,6 +3,8 @@
 // (format_event, the JSON-lines writer). The input is a format string, its
 // fields' values and a standalone spec; nothing may crash, hang, leak or
 // throw (format_event never throws: a bad format is reported in its text).
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,8 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fuzzer/FuzzedDataProvider.h>
 
 #include "absl/time/time.h"
 #include "core/internal/log_format.h"

@@ -237,8 +237,8 @@ class PyTestLoop : public txaio::conformance::TestLoop {
   explicit PyTestLoop(bool twisted) : twisted_(twisted) {
     Gil gil;
     PythonCall("making the loop", [&] {
-      py_loop_ = twisted_ ? Helpers()["clock_new"]()
-                          : Helpers()["aio_new_loop"]();
+      py_loop_ =
+          twisted_ ? Helpers()["clock_new"]() : Helpers()["aio_new_loop"]();
       loop_ = std::make_shared<TestPyLoop>(py_loop_.ptr(), twisted_);
     });
   }
@@ -302,8 +302,7 @@ void ExcludeCases(const std::string& framework) {
   std::string negative;
   for (const Exclusion& e : kExclusions) {
     if (framework != e.framework) continue;
-    std::printf("excluded on %s: %s (%s)\n", e.framework, e.pattern,
-                e.reason);
+    std::printf("excluded on %s: %s (%s)\n", e.framework, e.pattern, e.reason);
     if (!negative.empty()) negative += ':';
     negative += e.pattern;
   }
@@ -381,9 +380,9 @@ int main(int argc, char** argv) {
   }
 
   std::printf("%s\n", py::str(py::eval("f'Python {sys.version.split()[0]} "
-                                         "({sys.executable}), Twisted "
-                                         "{twisted.__version__}'",
-                                         *helpers))
+                                       "({sys.executable}), Twisted "
+                                       "{twisted.__version__}'",
+                                       *helpers))
                           .cast<std::string>()
                           .c_str());
 

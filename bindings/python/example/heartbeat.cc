@@ -17,9 +17,8 @@ HeartbeatTracker::~HeartbeatTracker() {
 Future<void> HeartbeatTracker::watch(const std::string& peer,
                                      double timeout_seconds) {
   if (!(timeout_seconds > 0) || std::isinf(timeout_seconds)) {
-    throw std::invalid_argument(
-        absl::StrCat("watch: timeout must be finite and > 0, got ",
-                     timeout_seconds));
+    throw std::invalid_argument(absl::StrCat(
+        "watch: timeout must be finite and > 0, got ", timeout_seconds));
   }
   auto [it, inserted] = peers_.try_emplace(peer);
   if (!inserted) {

@@ -1,9 +1,9 @@
 // asyncio's hot paths: the add_callbacks record, the canceller record and
 // gather over futures.
+#include <pybind11/pybind11.h>
+
 #include <cstddef>
 #include <initializer_list>
-
-#include <pybind11/pybind11.h>
 
 #include "bindings/python/native/api_base.h"
 #include "bindings/python/native/common.h"
@@ -42,8 +42,8 @@ PyObject* FailureFromError() {
   PyObject* value = FetchError();
   PyObject* tb = PyException_GetTraceback(value);
   PyObject* failure = PyObject_CallFunctionObjArgs(
-      g_failed_future_type, reinterpret_cast<PyObject*>(Py_TYPE(value)),
-      value, tb ? tb : Py_None, nullptr);
+      g_failed_future_type, reinterpret_cast<PyObject*>(Py_TYPE(value)), value,
+      tb ? tb : Py_None, nullptr);
   Py_XDECREF(tb);
   Py_DECREF(value);
   return failure;
@@ -55,9 +55,8 @@ PyObject* FailureFromError() {
 // the future failed, was cancelled, or the callback raised an Exception.
 
 struct AioCallbacks {
-  PyObject_HEAD
-  PyObject* callback;  // or None
-  PyObject* errback;   // or None
+  PyObject_HEAD PyObject* callback;  // or None
+  PyObject* errback;                 // or None
   vectorcallfunc vectorcall;
 };
 
@@ -128,19 +127,21 @@ PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return NewAioCallbacks(type, callback, errback);
 }
 
-using AioCallbacksGc = GcSlots<AioCallbacks, &AioCallbacks::callback, &AioCallbacks::errback>;
+using AioCallbacksGc =
+    GcSlots<AioCallbacks, &AioCallbacks::callback, &AioCallbacks::errback>;
 
 PyTypeObject AioCallbacksType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.AioCallbacks",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.AioCallbacks",
     .tp_basicsize = sizeof(AioCallbacks),
     .tp_dealloc = AioCallbacksGc::Dealloc,
     .tp_vectorcall_offset = offsetof(AioCallbacks, vectorcall),
     .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "AioCallbacks(callback, errback): txaio.add_callbacks' "
-              "done-callback for an asyncio future.",
+    .tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc =
+        "AioCallbacks(callback, errback): txaio.add_callbacks' "
+        "done-callback for an asyncio future.",
     .tp_traverse = AioCallbacksGc::Traverse,
     .tp_clear = AioCallbacksGc::Clear,
     .tp_new = AioCallbacksNew,
@@ -151,8 +152,7 @@ PyTypeObject AioCallbacksType = {
 // canceller(future) if the future was cancelled.
 
 struct AioCanceller {
-  PyObject_HEAD
-  PyObject* canceller;
+  PyObject_HEAD PyObject* canceller;
   vectorcallfunc vectorcall;
 };
 
@@ -197,16 +197,17 @@ PyObject* AioCancellerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
 using AioCancellerGc = GcSlots<AioCanceller, &AioCanceller::canceller>;
 
 PyTypeObject AioCancellerType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.AioCanceller",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.AioCanceller",
     .tp_basicsize = sizeof(AioCanceller),
     .tp_dealloc = AioCancellerGc::Dealloc,
     .tp_vectorcall_offset = offsetof(AioCanceller, vectorcall),
     .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "AioCanceller(canceller): calls canceller(future) when the "
-              "future it is added to is cancelled.",
+    .tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc =
+        "AioCanceller(canceller): calls canceller(future) when the "
+        "future it is added to is cancelled.",
     .tp_traverse = AioCancellerGc::Traverse,
     .tp_clear = AioCancellerGc::Clear,
     .tp_new = AioCancellerNew,
@@ -284,8 +285,8 @@ PyObject* ApiResolvedFuture(AioApi* self, PyObject* result) {
   return f;
 }
 
-PyObject* ApiCreateFuture(PyObject* op, PyObject* const* args,
-                          size_t nargsf, PyObject* kwnames) {
+PyObject* ApiCreateFuture(PyObject* op, PyObject* const* args, size_t nargsf,
+                          PyObject* kwnames) {
   auto* self = reinterpret_cast<AioApi*>(op);
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   if (nargs != 0 || kwnames != nullptr) {
@@ -344,8 +345,8 @@ PyObject* ApiAddCallbacks(PyObject*, PyObject* const* args, size_t nargsf,
                           PyObject* kwnames) {
   static const char* const kNames[] = {"future", "callback", "errback"};
   PyObject* a[3];
-  if (!BindArgs("add_callbacks", kNames, 3, 3, args,
-                PyVectorcall_NARGS(nargsf), kwnames, a)) {
+  if (!BindArgs("add_callbacks", kNames, 3, 3, args, PyVectorcall_NARGS(nargsf),
+                kwnames, a)) {
     return nullptr;
   }
   PyObject* record = NewAioCallbacks(&AioCallbacksType, a[1], a[2]);
@@ -430,8 +431,8 @@ PyMethodDef kAioApiMethods[] = {
 };
 
 PyTypeObject AioApiType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.AioApi",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.AioApi",
     .tp_basicsize = sizeof(AioApi),
     // Py_TPFLAGS_HAVE_GC, traverse and clear come from ApiBase.
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
@@ -447,9 +448,8 @@ PyTypeObject AioApiType = {
 // step for step, so outcomes, exception retrieval and cancellation match.
 
 struct Gather {
-  PyObject_HEAD
-  PyObject* outer;     // the _GatheringFuture
-  PyObject* children;  // list, one entry per argument
+  PyObject_HEAD PyObject* outer;  // the _GatheringFuture
+  PyObject* children;             // list, one entry per argument
   Py_ssize_t finished;
   bool consume;
   bool outer_done_known;  // set when this object completed `outer`
@@ -588,14 +588,14 @@ PyObject* GatherCall(PyObject* op, PyObject* const* args, size_t nargsf,
 using GatherGc = GcSlots<Gather, &Gather::outer, &Gather::children>;
 
 PyTypeObject GatherType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.Gather",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.Gather",
     .tp_basicsize = sizeof(Gather),
     .tp_dealloc = GatherGc::Dealloc,
     .tp_vectorcall_offset = offsetof(Gather, vectorcall),
     .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "The done-callback shared by the children of one gather().",
     .tp_traverse = GatherGc::Traverse,
     .tp_clear = GatherGc::Clear,
@@ -722,8 +722,8 @@ void AioSetup(py::object failed_future, py::object cancelled_error,
 }  // namespace
 
 bool AddAioTypes(PyObject* module) {
-  for (PyTypeObject* type : {&AioCallbacksType, &AioCancellerType,
-                             &AioApiType, &GatherType}) {
+  for (PyTypeObject* type :
+       {&AioCallbacksType, &AioCancellerType, &AioApiType, &GatherType}) {
     if (PyType_Ready(type) < 0) return false;
   }
   return PyModule_AddType(module, &AioCallbacksType) == 0 &&

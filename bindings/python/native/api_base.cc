@@ -4,9 +4,9 @@
 
 namespace txaio_py {
 
-bool BindArgs(const char* fname, const char* const* names, int n,
-              int required, PyObject* const* args, Py_ssize_t nargs,
-              PyObject* kwnames, PyObject** out) {
+bool BindArgs(const char* fname, const char* const* names, int n, int required,
+              PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+              PyObject** out) {
   if (nargs > n) {
     PyErr_Format(PyExc_TypeError,
                  "%s() takes at most %d positional arguments (%zd given)",
@@ -34,8 +34,8 @@ bool BindArgs(const char* fname, const char* const* names, int n,
   }
   for (int i = 0; i < required; ++i) {
     if (out[i] == nullptr) {
-      PyErr_Format(PyExc_TypeError,
-                   "%s() missing required argument '%s'", fname, names[i]);
+      PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'",
+                   fname, names[i]);
       return false;
     }
   }
@@ -105,12 +105,11 @@ PyMemberDef kApiBaseMembers[] = {
 using ApiBaseGc = GcSlots<ApiBase, &ApiBase::config>;
 
 PyTypeObject ApiBaseType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.ApiBase",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.ApiBase",
     .tp_basicsize = sizeof(ApiBase),
     .tp_dealloc = ApiBaseGc::Dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
     .tp_doc = "ApiBase(config): an API object bound to a txaio config.",
     .tp_traverse = ApiBaseGc::Traverse,
     .tp_clear = ApiBaseGc::Clear,

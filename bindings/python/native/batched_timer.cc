@@ -12,6 +12,8 @@
 // references are visited by the loop's runner (py_loop.h), which the
 // framework's pending call and this timer refer to, so the GC sees them as
 // it sees upstream's pending calls.
+#include "core/batched_timer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -24,7 +26,6 @@
 #include "absl/time/time.h"
 #include "bindings/python/native/common.h"
 #include "bindings/python/native/py_loop.h"
-#include "core/batched_timer.h"
 #include "core/failure.h"
 
 namespace txaio_py {
@@ -118,8 +119,7 @@ struct Core {
 };
 
 struct BatchedTimer {
-  PyObject_HEAD
-  double bucket_seconds;
+  PyObject_HEAD double bucket_seconds;
   Py_ssize_t chunk_size;
   PyObject* config;        // txaio config: .loop
   PyObject* default_loop;  // callable giving the loop when config.loop is
@@ -144,14 +144,13 @@ struct BatchedTimer {
   void ClearMore() { core.reset(); }
 };
 
-using BatchedTimerGc = GcSlots<BatchedTimer, &BatchedTimer::config,
-                               &BatchedTimer::default_loop>;
+using BatchedTimerGc =
+    GcSlots<BatchedTimer, &BatchedTimer::config, &BatchedTimer::default_loop>;
 
 // The handle call_later returns: a BatchedCall and nothing else, so it is
 // not tracked by the GC.
 struct BatchedCallObject {
-  PyObject_HEAD
-  txaio::BatchedCall call;
+  PyObject_HEAD txaio::BatchedCall call;
 };
 
 extern PyTypeObject BatchedCallType;
@@ -211,7 +210,8 @@ std::shared_ptr<Core> CoreFor(BatchedTimer* t) {
 
 // The latest deadline the core can file (2^62 ns, about 146 years on the
 // loop's clock); later ones are filed there (docs/python.md).
-const double kHorizonSeconds = absl::ToDoubleSeconds(txaio::kMaxBatchedDeadline);
+const double kHorizonSeconds =
+    absl::ToDoubleSeconds(txaio::kMaxBatchedDeadline);
 
 // Where upstream txaio's _BatchedTimer files a call `delay` seconds after
 // `now`: int(now + delay) whole seconds in milliseconds, minus the
@@ -240,8 +240,8 @@ bool UpstreamDeadline(double now, double delay, double bucket_seconds,
   double ms = std::trunc(due) * 1000.0;
   double bucket_ms = bucket_seconds * 1000.0;
   double remainder = std::fmod(ms, bucket_ms);
-  if (remainder < 0) remainder += bucket_ms;  // Python's % takes the
-                                              // divisor's sign
+  // Python's % takes the divisor's sign.
+  if (remainder < 0) remainder += bucket_ms;
   *deadline = (ms - std::trunc(remainder)) / 1000.0;
   return true;
 }
@@ -303,16 +303,15 @@ PyObject* TimerCallLater(PyObject* op, PyObject* const* args, size_t nargsf,
   }
 
   bool has_kw = kwnames != nullptr && PyTuple_GET_SIZE(kwnames) > 0;
-  CallRecord* record = core->loop->NewCallRecord(
-      args[1], args + 2, nargs - 2, has_kw ? kwnames : nullptr);
+  CallRecord* record = core->loop->NewCallRecord(args[1], args + 2, nargs - 2,
+                                                 has_kw ? kwnames : nullptr);
   if (record == nullptr) return nullptr;
   txaio::BatchedCall call;
   try {
-    call = core->timer.schedule_at(
-        deadline >= kHorizonSeconds
-            ? txaio::kMaxBatchedDeadline
-            : absl::Seconds(deadline),
-        PyCall(record));
+    call = core->timer.schedule_at(deadline >= kHorizonSeconds
+                                       ? txaio::kMaxBatchedDeadline
+                                       : absl::Seconds(deadline),
+                                   PyCall(record));
   } catch (...) {
     // The PyCall released its references as it was destroyed.
     SetErrorFromCurrentException();
@@ -336,9 +335,9 @@ PyObject* TimerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
                                  "default_loop",   "twisted",    "never_early",
                                  nullptr};
   if (!PyArg_ParseTupleAndKeywords(args, kw, "dnOOp|p:BatchedTimer",
-                                   const_cast<char**>(kwlist),
-                                   &bucket_seconds, &chunk_size, &config,
-                                   &default_loop, &twisted, &never_early)) {
+                                   const_cast<char**>(kwlist), &bucket_seconds,
+                                   &chunk_size, &config, &default_loop,
+                                   &twisted, &never_early)) {
     return nullptr;
   }
   // Upstream's message.
@@ -390,8 +389,8 @@ PyMethodDef kTimerMethods[] = {
 };
 
 PyTypeObject BatchedCallType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.BatchedCall",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.BatchedCall",
     .tp_basicsize = sizeof(BatchedCallObject),
     .tp_dealloc = BatchedCallDealloc,
     // No Py_TPFLAGS_HAVE_GC: it holds no Python references.
@@ -401,14 +400,15 @@ PyTypeObject BatchedCallType = {
 };
 
 PyTypeObject BatchedTimerType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.BatchedTimer",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.BatchedTimer",
     .tp_basicsize = sizeof(BatchedTimer),
     .tp_dealloc = BatchedTimerGc::Dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
-              "twisted, never_early=False): txaio's IBatchedTimer on "
-              "txaio-cpp's core BatchedTimer.",
+    .tp_doc =
+        "BatchedTimer(bucket_seconds, chunk_size, config, default_loop, "
+        "twisted, never_early=False): txaio's IBatchedTimer on "
+        "txaio-cpp's core BatchedTimer.",
     .tp_traverse = BatchedTimerGc::Traverse,
     .tp_clear = BatchedTimerGc::Clear,
     .tp_methods = kTimerMethods,

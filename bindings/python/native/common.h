@@ -103,7 +103,8 @@ bool AddTxTypes(PyObject* module);
 // listed are T's plain Python references (each a strong reference or
 // null), e.g.
 //   using Gc = GcSlots<Gather, &Gather::outer, &Gather::children>;
-//   .tp_dealloc = Gc::Dealloc, .tp_traverse = Gc::Traverse, .tp_clear = Gc::Clear
+//   .tp_dealloc = Gc::Dealloc, .tp_traverse = Gc::Traverse,
+//   .tp_clear = Gc::Clear
 // A type that also reaches Python objects another way (through C++ state it
 // owns) adds members `int VisitMore(visitproc visit, void* arg)` and
 // `void ClearMore()`, which Traverse and Clear call after the listed
@@ -121,10 +122,10 @@ struct GcSlots {
     T* self = reinterpret_cast<T*>(op);
     int r = 0;
     ((r = r != 0 || self->*kMembers == nullptr ? r
-                                                : visit(self->*kMembers, arg)),
+                                               : visit(self->*kMembers, arg)),
      ...);
     if (r != 0) return r;
-    if constexpr (requires(T& t) { t.VisitMore(visit, arg); }) {
+    if constexpr (requires(T & t) { t.VisitMore(visit, arg); }) {
       return self->VisitMore(visit, arg);
     }
     return 0;
@@ -132,7 +133,7 @@ struct GcSlots {
   static int Clear(PyObject* op) {
     T* self = reinterpret_cast<T*>(op);
     (ClearRef(self->*kMembers), ...);
-    if constexpr (requires(T& t) { t.ClearMore(); }) self->ClearMore();
+    if constexpr (requires(T & t) { t.ClearMore(); }) self->ClearMore();
     return 0;
   }
   static void Dealloc(PyObject* op) {
@@ -159,15 +160,15 @@ inline PyObject* FetchError() {
 
 // Calls obj.<name>() through the method cache (no bound method object).
 inline PyObject* CallMethod0(PyObject* obj, PyObject* name) {
-  return PyObject_VectorcallMethod(
-      name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+  return PyObject_VectorcallMethod(name, &obj,
+                                   1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
 }
 
 // Calls obj.<name>(arg).
 inline PyObject* CallMethod1(PyObject* obj, PyObject* name, PyObject* arg) {
   PyObject* args[2] = {obj, arg};
-  return PyObject_VectorcallMethod(
-      name, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+  return PyObject_VectorcallMethod(name, args,
+                                   2 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
 }
 
 }  // namespace txaio_py

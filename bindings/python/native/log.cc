@@ -54,9 +54,9 @@ struct DirectSink {
 };
 
 // What set_direct_handler() recorded.
-PyObject* g_handler = nullptr;   // the handler start_logging() installed
-DirectSink g_stdlib_sink;        // its file
-PyObject* g_root = nullptr;      // logging.root
+PyObject* g_handler = nullptr;  // the handler start_logging() installed
+DirectSink g_stdlib_sink;       // its file
+PyObject* g_root = nullptr;     // logging.root
 
 // time.time(), as Twisted's Logger.emit and logging's LogRecord take it.
 double Now() {
@@ -119,8 +119,7 @@ PyObject* FormatLine(txaio::LogLineFormatter& lines, double t, PyObject* msg,
   line.clear();
   lines.Append(PythonSecond(t), LocalTime,
                std::string_view(msg_utf8, static_cast<size_t>(msg_size)),
-               std::string_view(sep_utf8, static_cast<size_t>(sep_size)),
-               line);
+               std::string_view(sep_utf8, static_cast<size_t>(sep_size)), line);
   Py_XDECREF(passed);
   if (encode) {
     return PyBytes_FromStringAndSize(line.data(),
@@ -248,7 +247,8 @@ bool ParseLogCall(PyObject* const* args, size_t nargsf, PyObject* kwnames,
   if (nargs > 1) {
     PyErr_Format(PyExc_TypeError,
                  "log methods take one positional argument (the format), "
-                 "%zd given", nargs);
+                 "%zd given",
+                 nargs);
     return false;
   }
   PyObject* format = nargs == 1 ? args[0] : nullptr;
@@ -289,11 +289,10 @@ bool SetStolen(PyObject* event, PyObject* key, PyObject* value) {
 // --- StdlibEmitter ----------------------------------------------------------
 
 struct StdlibEmitter {
-  PyObject_HEAD
-  PyObject* logger;      // logging.Logger
-  PyObject* level_name;  // 'info', ... (txaio's name)
-  PyObject* method;      // the bound logger method to call
-  PyObject* categories;  // txaio's log categories (shared dict)
+  PyObject_HEAD PyObject* logger;  // logging.Logger
+  PyObject* level_name;            // 'info', ... (txaio's name)
+  PyObject* method;                // the bound logger method to call
+  PyObject* categories;            // txaio's log categories (shared dict)
   long levelno;
   bool trace;
   vectorcallfunc vectorcall;
@@ -310,8 +309,8 @@ bool WriteStdlibDirect(double t, PyObject* msg) {
   return true;
 }
 
-PyObject* StdlibEmitterCall(PyObject* op, PyObject* const* args,
-                            size_t nargsf, PyObject* kwnames) {
+PyObject* StdlibEmitterCall(PyObject* op, PyObject* const* args, size_t nargsf,
+                            PyObject* kwnames) {
   auto* self = reinterpret_cast<StdlibEmitter*>(op);
   LogCall call;
   if (!ParseLogCall(args, nargsf, kwnames, self->categories, &call)) {
@@ -363,10 +362,9 @@ PyObject* StdlibEmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   long levelno;
   static const char* kwlist[] = {"logger", "level", "levelno", "categories",
                                  nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OUlO!:StdlibEmitter",
-                                   const_cast<char**>(kwlist), &logger,
-                                   &level_name, &levelno, &PyDict_Type,
-                                   &categories)) {
+  if (!PyArg_ParseTupleAndKeywords(
+          args, kw, "OUlO!:StdlibEmitter", const_cast<char**>(kwlist), &logger,
+          &level_name, &levelno, &PyDict_Type, &categories)) {
     return nullptr;
   }
   const char* name = PyUnicode_AsUTF8(level_name);
@@ -393,26 +391,28 @@ PyObject* StdlibEmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   return reinterpret_cast<PyObject*>(self);
 }
 
-using StdlibEmitterGc = GcSlots<StdlibEmitter, &StdlibEmitter::logger, &StdlibEmitter::level_name, &StdlibEmitter::method, &StdlibEmitter::categories>;
+using StdlibEmitterGc =
+    GcSlots<StdlibEmitter, &StdlibEmitter::logger, &StdlibEmitter::level_name,
+            &StdlibEmitter::method, &StdlibEmitter::categories>;
 
 PyTypeObject StdlibEmitterType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.StdlibEmitter",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.StdlibEmitter",
     .tp_basicsize = sizeof(StdlibEmitter),
     .tp_dealloc = StdlibEmitterGc::Dealloc,
     .tp_vectorcall_offset = offsetof(StdlibEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "StdlibEmitter(logger, level, levelno, categories): one "
-              "enabled log level of a txaio logger over stdlib logging.",
+    .tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc =
+        "StdlibEmitter(logger, level, levelno, categories): one "
+        "enabled log level of a txaio logger over stdlib logging.",
     .tp_traverse = StdlibEmitterGc::Traverse,
     .tp_clear = StdlibEmitterGc::Clear,
     .tp_new = StdlibEmitterNew,
 };
 
-PyObject* SetDirectHandler(PyObject*, PyObject* const* args,
-                           Py_ssize_t nargs) {
+PyObject* SetDirectHandler(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 4 || !PyUnicode_Check(args[3])) {
     PyErr_SetString(PyExc_TypeError,
                     "set_direct_handler(handler, file, encode, linesep)");
@@ -441,10 +441,9 @@ PyObject* g_tx_levels = nullptr;     // its log_levels, in order
 DirectSink g_tx_sink;                // the observer's file
 
 struct TwistedEmitter {
-  PyObject_HEAD
-  PyObject* logger;      // twisted.logger.Logger (exactly that class)
-  PyObject* level;       // its LogLevel constant
-  PyObject* categories;  // txaio's log categories (shared dict)
+  PyObject_HEAD PyObject* logger;  // twisted.logger.Logger (exactly that class)
+  PyObject* level;                 // its LogLevel constant
+  PyObject* categories;            // txaio's log categories (shared dict)
   // The index in txaio's log_levels at which the observer accepts the
   // event: the level's own, debug's for trace (Twisted has no trace).
   Py_ssize_t level_index;
@@ -466,8 +465,8 @@ bool TwistedDirectApplies(const TwistedEmitter* self, PyObject* observer,
   PyObject* observers = nullptr;
   PyObject* global = nullptr;
   Py_ssize_t global_index;
-  Py_ssize_t found = PyUnicode_Find(format, S.call_parens, 0,
-                                    PY_SSIZE_T_MAX, 1);
+  Py_ssize_t found =
+      PyUnicode_Find(format, S.call_parens, 0, PY_SSIZE_T_MAX, 1);
   if (found != -1) goto out;  // a call, or -2: an error
   if (PyDict_Contains(event, S.log_flattened) != 0) goto out;
   observers = PyObject_GetAttr(g_tx_publisher, S.observers);
@@ -491,16 +490,16 @@ out:
 PyObject* TwistedEmitThroughLogger(TwistedEmitter* self, LogCall& call) {
   PyObject* emit = PyObject_GetAttr(self->logger, S.emit);
   if (emit == nullptr) return nullptr;
-  PyObject* args = PyTuple_Pack(2, self->level,
-                                call.format ? call.format : Py_None);
+  PyObject* args =
+      PyTuple_Pack(2, self->level, call.format ? call.format : Py_None);
   PyObject* r = args ? PyObject_Call(emit, args, call.kwargs) : nullptr;
   Py_XDECREF(args);
   Py_DECREF(emit);
   return r;
 }
 
-PyObject* TwistedEmitterCall(PyObject* op, PyObject* const* args,
-                             size_t nargsf, PyObject* kwnames) {
+PyObject* TwistedEmitterCall(PyObject* op, PyObject* const* args, size_t nargsf,
+                             PyObject* kwnames) {
   auto* self = reinterpret_cast<TwistedEmitter*>(op);
   LogCall call;
   if (!ParseLogCall(args, nargsf, kwnames, self->categories, &call)) {
@@ -551,17 +550,15 @@ PyObject* TwistedEmitterCall(PyObject* op, PyObject* const* args,
   Py_RETURN_NONE;
 }
 
-PyObject* TwistedEmitterNew(PyTypeObject* type, PyObject* args,
-                            PyObject* kw) {
+PyObject* TwistedEmitterNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
   PyObject *logger, *level, *categories;
   Py_ssize_t level_index;
   int trace;
-  static const char* kwlist[] = {"logger", "level", "level_index",
+  static const char* kwlist[] = {"logger",     "level", "level_index",
                                  "categories", "trace", nullptr};
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OOnO!p:TwistedEmitter",
-                                   const_cast<char**>(kwlist), &logger,
-                                   &level, &level_index, &PyDict_Type,
-                                   &categories, &trace)) {
+  if (!PyArg_ParseTupleAndKeywords(
+          args, kw, "OOnO!p:TwistedEmitter", const_cast<char**>(kwlist),
+          &logger, &level, &level_index, &PyDict_Type, &categories, &trace)) {
     return nullptr;
   }
   auto* self = PyObject_GC_New(TwistedEmitter, type);
@@ -576,20 +573,23 @@ PyObject* TwistedEmitterNew(PyTypeObject* type, PyObject* args,
   return reinterpret_cast<PyObject*>(self);
 }
 
-using TwistedEmitterGc = GcSlots<TwistedEmitter, &TwistedEmitter::logger, &TwistedEmitter::level, &TwistedEmitter::categories>;
+using TwistedEmitterGc =
+    GcSlots<TwistedEmitter, &TwistedEmitter::logger, &TwistedEmitter::level,
+            &TwistedEmitter::categories>;
 
 PyTypeObject TwistedEmitterType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.TwistedEmitter",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.TwistedEmitter",
     .tp_basicsize = sizeof(TwistedEmitter),
     .tp_dealloc = TwistedEmitterGc::Dealloc,
     .tp_vectorcall_offset = offsetof(TwistedEmitter, vectorcall),
     .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "TwistedEmitter(logger, level, level_index, categories, "
-              "trace): one enabled log level of a txaio logger over a "
-              "twisted.logger.Logger.",
+    .tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc =
+        "TwistedEmitter(logger, level, level_index, categories, "
+        "trace): one enabled log level of a txaio logger over a "
+        "twisted.logger.Logger.",
     .tp_traverse = TwistedEmitterGc::Traverse,
     .tp_clear = TwistedEmitterGc::Clear,
     .tp_new = TwistedEmitterNew,
@@ -704,16 +704,19 @@ PyObject* CoreLogLines(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (log_namespace == nullptr || format == nullptr) return nullptr;
   txaio::LogEvent event{
       absl::FromUnixMicros(static_cast<int64_t>(std::nearbyint(t * 1e6))),
-      txaio::LogLevel::kInfo, log_namespace, format, fields, nullptr};
+      txaio::LogLevel::kInfo,
+      log_namespace,
+      format,
+      fields,
+      nullptr};
   std::ostringstream text, json;
   txaio::make_text_log_writer(text, absl::LocalTimeZone())(event);
   txaio::make_json_log_writer(json)(event);
   std::string text_line = std::move(text).str();
   std::string json_line = std::move(json).str();
-  return Py_BuildValue("(s#s#)", text_line.data(),
-                       static_cast<Py_ssize_t>(text_line.size()),
-                       json_line.data(),
-                       static_cast<Py_ssize_t>(json_line.size()));
+  return Py_BuildValue(
+      "(s#s#)", text_line.data(), static_cast<Py_ssize_t>(text_line.size()),
+      json_line.data(), static_cast<Py_ssize_t>(json_line.size()));
 }
 
 PyMethodDef kLogFunctions[] = {

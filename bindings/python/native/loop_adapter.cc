@@ -101,8 +101,8 @@ void CallRecordList::ClearAll() {
 CallRecord* PyLoop::NewCallRecord(PyObject* func, PyObject* const* args,
                                   Py_ssize_t nargs, PyObject* kwnames) {
   Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-  auto* record = static_cast<CallRecord*>(PyMem_Malloc(
-      sizeof(CallRecord) + sizeof(PyObject*) * total));
+  auto* record = static_cast<CallRecord*>(
+      PyMem_Malloc(sizeof(CallRecord) + sizeof(PyObject*) * total));
   if (record == nullptr) {
     PyErr_NoMemory();
     return nullptr;
@@ -111,7 +111,8 @@ CallRecord* PyLoop::NewCallRecord(PyObject* func, PyObject* const* args,
   record->nargs = nargs;
   record->kwnames = Py_XNewRef(kwnames);
   record->items[0] = nullptr;
-  for (Py_ssize_t i = 0; i < total; ++i) record->items[1 + i] = Py_NewRef(args[i]);
+  for (Py_ssize_t i = 0; i < total; ++i)
+    record->items[1 + i] = Py_NewRef(args[i]);
   Link(record);
   return record;
 }
@@ -126,8 +127,7 @@ void PyLoop::FreeCallRecord(CallRecord* record) {
 // core work), and the loop's one Python object: it owns the PyLoop and
 // visits and clears what the PyLoop holds (see py_loop.h).
 struct Runner {
-  PyObject_HEAD
-  std::shared_ptr<PyLoop> loop;
+  PyObject_HEAD std::shared_ptr<PyLoop> loop;
 
   // What the loop holds (see GcSlots): visited and cleared through this
   // runner, the loop's one Python object.
@@ -186,8 +186,8 @@ PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
 thread_local PyLoop* running_loop = nullptr;
 
 PyTypeObject RunnerType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.PyLoopRunner",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.PyLoopRunner",
     .tp_basicsize = sizeof(Runner),
     .tp_dealloc = RunnerGc::Dealloc,
     .tp_call = RunnerCall,
@@ -296,9 +296,8 @@ void PyLoop::wake_up() {
   PyObject* r = nullptr;
   if (runner != nullptr) {
     if (threadsafe_) {
-      r = CallMethod1(loop_,
-                      twisted_ ? S.callFromThread : S.call_soon_threadsafe,
-                      runner);
+      r = CallMethod1(
+          loop_, twisted_ ? S.callFromThread : S.call_soon_threadsafe, runner);
     } else {
       // A test clock (twisted.internet.task.Clock): single-threaded, so the
       // next turn is enough.
@@ -386,10 +385,9 @@ void PyLoop::wake_at(absl::Duration deadline) {
   PyObject* handle = nullptr;
   if (runner != nullptr) {
     PyObject* args[3] = {loop_, py_delay, runner};
-    handle = PyObject_VectorcallMethod(twisted_ ? S.callLater : S.call_later,
-                                       args,
-                                       3 | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                       nullptr);
+    handle =
+        PyObject_VectorcallMethod(twisted_ ? S.callLater : S.call_later, args,
+                                  3 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
   }
   Py_XDECREF(py_delay);
   Py_XDECREF(runner);
@@ -436,9 +434,8 @@ py::object NativeFuture(PyLoop& loop, txaio::Future<void> future) {
                           : "TimeoutError")(txaio::failure_message(failure));
         if (twisted) {
           if (!native.attr("called").cast<bool>()) {
-            native.attr("errback")(
-                py::module_::import("twisted.python.failure")
-                    .attr("Failure")(error));
+            native.attr("errback")(py::module_::import("twisted.python.failure")
+                                       .attr("Failure")(error));
           }
         } else if (!native.attr("done")().cast<bool>()) {
           native.attr("set_exception")(error);
@@ -476,12 +473,12 @@ void AddLoopBindings(py::module_& m) {
              return std::make_shared<PyLoop>(loop.ptr(), twisted);
            }),
            py::arg("loop"), py::arg("twisted"))
-      .def_property_readonly("framework", [](const PyLoop& l) {
-        return std::string(l.framework());
-      })
-      .def("now", [](const PyLoop& l) {
-        return absl::ToDoubleSeconds(l.now());
-      }, "The loop's clock, in seconds, as the core sees it.")
+      .def_property_readonly(
+          "framework",
+          [](const PyLoop& l) { return std::string(l.framework()); })
+      .def(
+          "now", [](const PyLoop& l) { return absl::ToDoubleSeconds(l.now()); },
+          "The loop's clock, in seconds, as the core sees it.")
       .def_property_readonly("pending_timers", &PyLoop::pending_timers);
 
   py::class_<PyHeartbeatTracker>(

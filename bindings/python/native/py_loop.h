@@ -76,9 +76,9 @@ class PythonError : public std::exception {
 struct CallRecord {
   CallRecord* prev;
   CallRecord* next;
-  PyObject* func;     // null once cleared by the GC: the call does nothing
-  Py_ssize_t nargs;   // positional
-  PyObject* kwnames;  // the caller's keyword names tuple, or null
+  PyObject* func;      // null once cleared by the GC: the call does nothing
+  Py_ssize_t nargs;    // positional
+  PyObject* kwnames;   // the caller's keyword names tuple, or null
   PyObject* items[1];  // scratch, then nargs + len(kwnames) references
 
   Py_ssize_t total() const {
@@ -187,10 +187,10 @@ class PyLoop : private CallRecordList,
 
   friend struct RunnerAccess;
 
-  PyObject* loop_;      // owned
+  PyObject* loop_;              // owned
   PyObject* runner_ = nullptr;  // not owned: it owns this loop
   bool twisted_;
-  bool threadsafe_;     // whether the loop can be woken from other threads
+  bool threadsafe_;  // whether the loop can be woken from other threads
   PyObject* timer_ = nullptr;  // weakref to the call armed by wake_at()
   std::deque<PyObject*> deferred_errors_;  // owned exception instances
 };

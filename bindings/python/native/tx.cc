@@ -52,8 +52,8 @@ bool CheckSetup() {
 // 1 if Deferred.debug is on (Deferreds then record their creator and
 // invoker), 0 if not, -1 on error.
 int DeferredDebug() {
-  PyObject* debug = PyObject_GetAttr(
-      reinterpret_cast<PyObject*>(g_deferred_type), S.debug);
+  PyObject* debug =
+      PyObject_GetAttr(reinterpret_cast<PyObject*>(g_deferred_type), S.debug);
   if (debug == nullptr) return -1;
   int on = PyObject_IsTrue(debug);
   Py_DECREF(debug);
@@ -72,8 +72,8 @@ PyObject* NewDeferred(PyObject* canceller, PyObject* result, bool fired) {
     return PyObject_CallOneArg(reinterpret_cast<PyObject*>(g_deferred_type),
                                canceller);
   }
-  PyObject* d = PyBaseObject_Type.tp_new(g_deferred_type, g_empty_tuple,
-                                         nullptr);
+  PyObject* d =
+      PyBaseObject_Type.tp_new(g_deferred_type, g_empty_tuple, nullptr);
   if (d == nullptr) return nullptr;
   PyObject* callbacks = PyList_New(0);
   bool ok = callbacks != nullptr &&
@@ -129,8 +129,8 @@ PyObject* TxCreateFuture(PyObject* op, PyObject* const* args, size_t nargsf,
   return NewDeferred(Py_None, nullptr, /*fired=*/false);
 }
 
-PyObject* TxCreateFutureSuccess(PyObject*, PyObject* const* args,
-                                size_t nargsf, PyObject* kwnames) {
+PyObject* TxCreateFutureSuccess(PyObject*, PyObject* const* args, size_t nargsf,
+                                PyObject* kwnames) {
   static const char* const kNames[] = {"result"};
   PyObject* result;
   if (!CheckSetup() ||
@@ -238,9 +238,8 @@ PyObject* TxAddCallbacks(PyObject*, PyObject* const* args, size_t nargsf,
                          PyObject* kwnames) {
   static const char* const kNames[] = {"future", "callback", "errback"};
   PyObject* a[3];
-  if (!CheckSetup() ||
-      !BindArgs("add_callbacks", kNames, 3, 3, args,
-                PyVectorcall_NARGS(nargsf), kwnames, a)) {
+  if (!CheckSetup() || !BindArgs("add_callbacks", kNames, 3, 3, args,
+                                 PyVectorcall_NARGS(nargsf), kwnames, a)) {
     return nullptr;
   }
   PyObject *future = a[0], *callback = a[1], *errback = a[2];
@@ -257,8 +256,8 @@ PyObject* TxAddCallbacks(PyObject*, PyObject* const* args, size_t nargsf,
     if (appended < 0) return nullptr;
     if (appended) return Py_NewRef(future);
     PyObject* call[3] = {future, callback, errback};
-    r = PyObject_VectorcallMethod(
-        S.addCallbacks, call, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+    r = PyObject_VectorcallMethod(S.addCallbacks, call,
+                                  3 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
   }
   if (r == nullptr) return nullptr;
   Py_DECREF(r);
@@ -309,8 +308,8 @@ PyMethodDef kTxApiMethods[] = {
 };
 
 PyTypeObject TxApiType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "txaio._txaio_core.TxApi",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "txaio._txaio_core.TxApi",
     .tp_basicsize = sizeof(ApiBase),
     // Py_TPFLAGS_HAVE_GC, traverse and clear come from ApiBase.
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
@@ -321,9 +320,8 @@ PyTypeObject TxApiType = {
 
 // Called once by txaio.tx at import (a cold path, so a pybind11 function).
 void TxSetup(py::type deferred, py::object failure, py::object succeed,
-             py::object fail, py::object ensure_deferred,
-             py::object coroutines, py::object failthru,
-             py::object no_kwargs, bool private_fields,
+             py::object fail, py::object ensure_deferred, py::object coroutines,
+             py::object failthru, py::object no_kwargs, bool private_fields,
              py::str callbacks_field) {
   if (g_empty_tuple == nullptr) g_empty_tuple = py::tuple().release().ptr();
   g_private = private_fields;
@@ -351,8 +349,8 @@ bool AddTxTypes(PyObject* module) {
 void AddTxBindings(py::module_& m) {
   m.def("tx_setup", &TxSetup, py::arg("Deferred"), py::arg("Failure"),
         py::arg("succeed"), py::arg("fail"), py::arg("ensureDeferred"),
-        py::arg("coroutine_types"), py::arg("failthru"),
-        py::arg("no_kwargs"), py::arg("private"), py::arg("callbacks_field"),
+        py::arg("coroutine_types"), py::arg("failthru"), py::arg("no_kwargs"),
+        py::arg("private"), py::arg("callbacks_field"),
         "Called by txaio.tx at import: Twisted's parts the native TxApi "
         "uses; `private` allows writing Deferreds' fields, the callback "
         "pairs being in the field named `callbacks_field`.");

@@ -47,8 +47,7 @@ struct Handle {
 };
 
 struct RawHandle {
-  PyObject_HEAD
-  Handle handle;
+  PyObject_HEAD Handle handle;
 };
 
 void RawHandleDealloc(PyObject* op) {
@@ -67,8 +66,8 @@ PyMethodDef kRawHandleMethods[] = {
 };
 
 PyTypeObject RawHandleType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "_pybind_cost.RawHandle",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "_pybind_cost.RawHandle",
     .tp_basicsize = sizeof(RawHandle),
     .tp_dealloc = RawHandleDealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -83,8 +82,7 @@ PyObject* RawNewHandle(PyObject*, PyObject*) {
 }
 
 struct RawCallback {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;
+  PyObject_HEAD vectorcallfunc vectorcall;
   PyObject* callback;
   PyObject* errback;
 };
@@ -119,14 +117,14 @@ PyObject* RawCallbackCall(PyObject* op, PyObject* const* args, size_t nargsf,
 }
 
 PyTypeObject RawCallbackType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "_pybind_cost.RawCallback",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "_pybind_cost.RawCallback",
     .tp_basicsize = sizeof(RawCallback),
     .tp_dealloc = RawCallbackDealloc,
     .tp_vectorcall_offset = offsetof(RawCallback, vectorcall),
     .tp_call = PyVectorcall_Call,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |
-                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_flags =
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_traverse = RawCallbackTraverse,
     .tp_clear = RawCallbackClear,
 };
@@ -146,8 +144,7 @@ PyObject* RawNewCallback(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 struct RawBase {
-  PyObject_HEAD
-  PyObject* config;
+  PyObject_HEAD PyObject* config;
 };
 
 int RawBaseTraverse(PyObject* op, visitproc visit, void* arg) {
@@ -190,8 +187,8 @@ PyMethodDef kRawBaseMethods[] = {
 };
 
 PyTypeObject RawBaseType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0)
-    .tp_name = "_pybind_cost.RawBase",
+    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+        "_pybind_cost.RawBase",
     .tp_basicsize = sizeof(RawBase),
     .tp_dealloc = RawBaseDealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
@@ -241,15 +238,13 @@ PYBIND11_MODULE(_pybind_cost, m) {
   }
 
   m.def("pb_call1", [](py::handle) {});
-  m.def("pb_call_varargs",
-        [](py::handle a, py::handle, py::args, py::kwargs) {
-          return py::reinterpret_borrow<py::object>(a);
-        });
+  m.def("pb_call_varargs", [](py::handle a, py::handle, py::args, py::kwargs) {
+    return py::reinterpret_borrow<py::object>(a);
+  });
   py::class_<PbHandle>(m, "PbHandle").def("cancel", &PbHandle::cancel);
   m.def("pb_new_handle", [] { return PbHandle(); });
   py::class_<PbCallback>(
-      m, "PbCallback",
-      py::custom_type_setup([](PyHeapTypeObject* heap_type) {
+      m, "PbCallback", py::custom_type_setup([](PyHeapTypeObject* heap_type) {
         auto* type = &heap_type->ht_type;
         type->tp_flags |= Py_TPFLAGS_HAVE_GC;
         type->tp_traverse = [](PyObject* self, visitproc visit, void* arg) {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: every test, then the tests tagged "asan"/"tsan" (the
 # conformance suite, the core's unit tests, the C ABI) under ASan+UBSan and
-# under TSan, the Python suites against an ASan build of the extension, then
-# the fuzzers for a few seconds each (tools/fuzz.sh), then the consumer
-# examples. Installs what is missing first. Ends with
-# `N passed, M failed`.
+# under TSan, the C/C++ format check, the Python suites against an ASan
+# build of the extension and across Twisted/autobahn versions, the fuzzers
+# for a few seconds each (tools/fuzz.sh), then the consumer examples.
+# Installs what is missing first. Ends with `N passed, M failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +59,9 @@ step() {
   extra_passed=$((extra_passed + p))
   extra_failed=$((extra_failed + f))
 }
+
+# Every C and C++ file formatted as .clang-format says (Google style).
+step format tools/check_format.sh
 
 # The Python suites against an ASan+UBSan build of the native extension.
 step python-asan tools/python_asan.sh

@@ -221,9 +221,6 @@ PyLoop::~PyLoop() {
   // The last reference goes from Python code or a runner's deallocation;
   // LoopBase's destructor then releases the Python objects its tasks hold.
   RequireGil("txaio PyLoop destroyed without the GIL");
-  // Coroutines suspended on this loop's futures go first, while the loop
-  // (its clock, its Python loop) still works for their locals' destructors.
-  destroy_suspended_coroutines();
   Py_XDECREF(timer_);
   for (PyObject* error : deferred_errors_) Py_DECREF(error);
   Py_DECREF(loop_);

@@ -17,10 +17,13 @@
 #include <vector>
 
 #include "backends/manual/manual_loop.h"
+#include "backends/testing/failing_loop.h"
 #include "gtest/gtest.h"
 
 namespace txaio {
 namespace {
+
+using ::txaio::loop_checks::FailingLoop;
 
 TEST(BatchedTimerTest, RejectsBadBucketsAndChunks) {
   ManualLoop loop;
@@ -262,26 +265,6 @@ TEST(BatchedTimerTest, ACallableThatFailsToConstructLeavesNoCall) {
   loop.advance(absl::Seconds(1));
   EXPECT_EQ(ran, 1);
 }
-
-// A ManualLoop (`inner`, advanced by the test) whose call_later throws while
-// `fail` is set, as an allocation failure would.
-class FailingLoop : public Loop {
- public:
-  std::string_view framework() const override { return "failing"; }
-  absl::Duration now() const override { return inner.now(); }
-  void call_soon(Task task) override { inner.call_soon(std::move(task)); }
-  void call_soon_threadsafe(Task task) override {
-    inner.call_soon_threadsafe(std::move(task));
-  }
-  DelayedCall call_later(absl::Duration delay, Task task) override {
-    if (fail) throw std::bad_alloc();
-    return inner.call_later(delay, std::move(task));
-  }
-  size_t pending_timers() const override { return inner.pending_timers(); }
-
-  ManualLoop inner;
-  bool fail = false;
-};
 
 TEST(BatchedTimerTest, ALoopTimerThatFailsLeavesNoCallAndNoBucket) {
   FailingLoop loop;

@@ -13,10 +13,13 @@
 #include <vector>
 
 #include "backends/manual/manual_loop.h"
+#include "backends/testing/failing_loop.h"
 #include "gtest/gtest.h"
 
 namespace txaio::internal {
 namespace {
+
+using ::txaio::loop_checks::FailingLoop;
 
 constexpr int64_t kBucketNs = 100'000'000;  // 100 ms
 
@@ -34,26 +37,6 @@ BatchedHandle Schedule(BatchedTimerState& state, absl::Duration delay, F&& fn) {
   BatchedReservation reservation(state, delay);
   return reservation.commit(std::forward<F>(fn));
 }
-
-// A ManualLoop (`inner`, advanced by the test) whose call_later throws while
-// `fail` is set, as an allocation failure would.
-class FailingLoop : public Loop {
- public:
-  std::string_view framework() const override { return "failing"; }
-  absl::Duration now() const override { return inner.now(); }
-  void call_soon(Task task) override { inner.call_soon(std::move(task)); }
-  void call_soon_threadsafe(Task task) override {
-    inner.call_soon_threadsafe(std::move(task));
-  }
-  DelayedCall call_later(absl::Duration delay, Task task) override {
-    if (fail) throw std::bad_alloc();
-    return inner.call_later(delay, std::move(task));
-  }
-  size_t pending_timers() const override { return inner.pending_timers(); }
-
-  ManualLoop inner;
-  bool fail = false;
-};
 
 // Not kept as bytes (it has a destructor): a Task.
 struct Counted {

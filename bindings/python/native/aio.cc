@@ -130,22 +130,11 @@ PyObject* AioCallbacksNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
 using AioCallbacksGc =
     GcSlots<AioCallbacks, &AioCallbacks::callback, &AioCallbacks::errback>;
 
-PyTypeObject AioCallbacksType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
-        "txaio._txaio_core.AioCallbacks",
-    .tp_basicsize = sizeof(AioCallbacks),
-    .tp_dealloc = AioCallbacksGc::Dealloc,
-    .tp_vectorcall_offset = offsetof(AioCallbacks, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags =
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc =
-        "AioCallbacks(callback, errback): txaio.add_callbacks' "
-        "done-callback for an asyncio future.",
-    .tp_traverse = AioCallbacksGc::Traverse,
-    .tp_clear = AioCallbacksGc::Clear,
-    .tp_new = AioCallbacksNew,
-};
+PyTypeObject AioCallbacksType = CallableType<AioCallbacks, AioCallbacksGc>(
+    "txaio._txaio_core.AioCallbacks",
+    "AioCallbacks(callback, errback): txaio.add_callbacks' "
+    "done-callback for an asyncio future.",
+    AioCallbacksNew);
 
 // ---------------------------------------------------------------------------
 // AioCanceller: create_future(canceller=...)'s done-callback, calling
@@ -196,22 +185,11 @@ PyObject* AioCancellerNew(PyTypeObject* type, PyObject* args, PyObject* kw) {
 
 using AioCancellerGc = GcSlots<AioCanceller, &AioCanceller::canceller>;
 
-PyTypeObject AioCancellerType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
-        "txaio._txaio_core.AioCanceller",
-    .tp_basicsize = sizeof(AioCanceller),
-    .tp_dealloc = AioCancellerGc::Dealloc,
-    .tp_vectorcall_offset = offsetof(AioCanceller, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags =
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc =
-        "AioCanceller(canceller): calls canceller(future) when the "
-        "future it is added to is cancelled.",
-    .tp_traverse = AioCancellerGc::Traverse,
-    .tp_clear = AioCancellerGc::Clear,
-    .tp_new = AioCancellerNew,
-};
+PyTypeObject AioCancellerType = CallableType<AioCanceller, AioCancellerGc>(
+    "txaio._txaio_core.AioCanceller",
+    "AioCanceller(canceller): calls canceller(future) when the "
+    "future it is added to is cancelled.",
+    AioCancellerNew);
 
 // ---------------------------------------------------------------------------
 // AioApi: the base of txaio.aio's API class, with the per-call hot methods
@@ -587,19 +565,9 @@ PyObject* GatherCall(PyObject* op, PyObject* const* args, size_t nargsf,
 
 using GatherGc = GcSlots<Gather, &Gather::outer, &Gather::children>;
 
-PyTypeObject GatherType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
-        "txaio._txaio_core.Gather",
-    .tp_basicsize = sizeof(Gather),
-    .tp_dealloc = GatherGc::Dealloc,
-    .tp_vectorcall_offset = offsetof(Gather, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags =
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "The done-callback shared by the children of one gather().",
-    .tp_traverse = GatherGc::Traverse,
-    .tp_clear = GatherGc::Clear,
-};
+PyTypeObject GatherType = CallableType<Gather, GatherGc>(
+    "txaio._txaio_core.Gather",
+    "The done-callback shared by the children of one gather().");
 
 // asyncio.gather(*futures, return_exceptions=consume): the fallback for
 // anything but a non-empty list of futures on one loop (coroutines, other

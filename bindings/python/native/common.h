@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <cstddef>
 #include <initializer_list>
 #include <type_traits>
 
@@ -144,6 +145,29 @@ struct GcSlots {
     Py_TYPE(op)->tp_free(op);
   }
 };
+
+// The type of a GC-tracked callable object T: called through vectorcall
+// (its function pointer at T::vectorcall), its references released through
+// Gc (a GcSlots of T). The one shape of the extension's callbacks,
+// cancellers and emitters, which differ only in name, doc and tp_new (none:
+// made only from C++).
+template <typename T, typename Gc>
+PyTypeObject CallableType(const char* name, const char* doc,
+                          newfunc tp_new = nullptr) {
+  PyTypeObject type = {PyVarObject_HEAD_INIT(nullptr, 0)};
+  type.tp_name = name;
+  type.tp_basicsize = sizeof(T);
+  type.tp_dealloc = Gc::Dealloc;
+  type.tp_vectorcall_offset = offsetof(T, vectorcall);
+  type.tp_call = PyVectorcall_Call;
+  type.tp_flags =
+      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL;
+  type.tp_doc = doc;
+  type.tp_traverse = Gc::Traverse;
+  type.tp_clear = Gc::Clear;
+  type.tp_new = tp_new;
+  return type;
+}
 
 // Takes (and clears) the error being raised, normalised, with its traceback
 // attached to the instance: the one place the extension turns a raised

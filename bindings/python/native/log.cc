@@ -395,22 +395,11 @@ using StdlibEmitterGc =
     GcSlots<StdlibEmitter, &StdlibEmitter::logger, &StdlibEmitter::level_name,
             &StdlibEmitter::method, &StdlibEmitter::categories>;
 
-PyTypeObject StdlibEmitterType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
-        "txaio._txaio_core.StdlibEmitter",
-    .tp_basicsize = sizeof(StdlibEmitter),
-    .tp_dealloc = StdlibEmitterGc::Dealloc,
-    .tp_vectorcall_offset = offsetof(StdlibEmitter, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags =
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc =
-        "StdlibEmitter(logger, level, levelno, categories): one "
-        "enabled log level of a txaio logger over stdlib logging.",
-    .tp_traverse = StdlibEmitterGc::Traverse,
-    .tp_clear = StdlibEmitterGc::Clear,
-    .tp_new = StdlibEmitterNew,
-};
+PyTypeObject StdlibEmitterType = CallableType<StdlibEmitter, StdlibEmitterGc>(
+    "txaio._txaio_core.StdlibEmitter",
+    "StdlibEmitter(logger, level, levelno, categories): one "
+    "enabled log level of a txaio logger over stdlib logging.",
+    StdlibEmitterNew);
 
 PyObject* SetDirectHandler(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 4 || !PyUnicode_Check(args[3])) {
@@ -577,23 +566,13 @@ using TwistedEmitterGc =
     GcSlots<TwistedEmitter, &TwistedEmitter::logger, &TwistedEmitter::level,
             &TwistedEmitter::categories>;
 
-PyTypeObject TwistedEmitterType = {
-    .ob_base = PyVarObject_HEAD_INIT(nullptr, 0).tp_name =
+PyTypeObject TwistedEmitterType =
+    CallableType<TwistedEmitter, TwistedEmitterGc>(
         "txaio._txaio_core.TwistedEmitter",
-    .tp_basicsize = sizeof(TwistedEmitter),
-    .tp_dealloc = TwistedEmitterGc::Dealloc,
-    .tp_vectorcall_offset = offsetof(TwistedEmitter, vectorcall),
-    .tp_call = PyVectorcall_Call,
-    .tp_flags =
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc =
         "TwistedEmitter(logger, level, level_index, categories, "
         "trace): one enabled log level of a txaio logger over a "
         "twisted.logger.Logger.",
-    .tp_traverse = TwistedEmitterGc::Traverse,
-    .tp_clear = TwistedEmitterGc::Clear,
-    .tp_new = TwistedEmitterNew,
-};
+        TwistedEmitterNew);
 
 PyObject* SetTwistedObserver(PyObject*, PyObject* const* args,
                              Py_ssize_t nargs) {

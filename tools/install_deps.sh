@@ -23,6 +23,7 @@ packages=(
   python3-dev
   python3-pip
   python3-pytest
+  python3-hypothesis
   python3-twisted
   python3-txaio
   python3-autobahn

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "core/api.h"
@@ -80,6 +82,26 @@ void ExpectIdleRunWaitsUntilStoppedFromAnotherThread(BackendLoop& loop) {
       1000.0 * static_cast<double>(std::clock() - cpu_before) / CLOCKS_PER_SEC;
   stopper.join();
   EXPECT_LT(cpu_ms, 25.0) << "run() spun instead of waiting";
+}
+
+// Callbacks that throw (a call_soon and a call_later) lose nothing queued
+// after them while the application runs the framework's loop itself:
+// `run_application()` runs it until `quit_application()`, which the last
+// call makes.
+template <class BackendLoop, class Run, class Quit>
+void ExpectAThrowingCallbackLosesNothingQueuedAfterIt(BackendLoop& loop,
+                                                      Run run_application,
+                                                      Quit quit_application) {
+  std::vector<int> order;
+  loop.call_soon([] { throw std::runtime_error("boom"); });
+  loop.call_soon([&] { order.push_back(1); });
+  loop.call_later(absl::Milliseconds(1), [] { throw std::runtime_error("x"); });
+  loop.call_later(absl::Milliseconds(1), [&] {
+    order.push_back(2);
+    quit_application();
+  });
+  run_application();
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
 // The backend is registered as `name`: use_loop_named(name) selects a

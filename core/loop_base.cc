@@ -150,7 +150,7 @@ bool LoopBase::has_ready_work() {
     return true;
   }
   std::optional<absl::Duration> next = timers_.next_deadline();
-  return next && *next <= now();
+  return next && *next <= timers_due_by(now());
 }
 
 bool LoopBase::run_once() { return run_rounds(1); }
@@ -177,10 +177,11 @@ size_t LoopBase::run_round() {
   // The clock is read only with timers pending: on a real clock the read
   // costs more than dispatching a future (a chain of round trips spent a
   // fifth of its time in clock_gettime).
-  const absl::Duration round_now =
-      timers_.size() != 0 || requested_wake_at_ ? now() : absl::ZeroDuration();
+  const absl::Duration due_by = timers_.size() != 0 || requested_wake_at_
+                                    ? timers_due_by(now())
+                                    : absl::ZeroDuration();
   // A wake-up that has come due was consumed by this round.
-  if (requested_wake_at_ && *requested_wake_at_ <= round_now) {
+  if (requested_wake_at_ && *requested_wake_at_ <= due_by) {
     requested_wake_at_.reset();
   }
   if (inbox_nonempty_.load(std::memory_order_acquire)) {
@@ -193,7 +194,7 @@ size_t LoopBase::run_round() {
   }
   running_.swap(ready_);
   if (timers_.size() != 0) {
-    timers_.pop_due(internal::FloorToNanoseconds(round_now), due_);
+    timers_.pop_due(internal::FloorToNanoseconds(due_by), due_);
   }
   const size_t count = running_.size() + due_.size();
   callbacks_run_ += count;

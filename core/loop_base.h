@@ -63,11 +63,20 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // run_once() that finds nothing to do. Must not throw; loop thread only.
   virtual void cancel_wake_at() {}
 
-  // Runs what is ready now: tasks queued before this call, then timers due at
-  // now(). Work queued meanwhile runs on the next round, so a task that keeps
-  // rescheduling itself cannot starve the backend's own events. An exception
-  // escaping a task is reported to the unhandled-failure handler and the
-  // remaining tasks still run. Returns whether anything ran.
+  // How far a round that finds the clock at `now` runs timers: every timer
+  // due by the returned time. The default is `now`. A backend whose
+  // framework interleaves its own timed calls with ours observably (a
+  // Python reactor's delayed calls under task.Clock, which fires a whole
+  // jump's calls in deadline order) returns at most the deadline of the
+  // last wake_at() its framework fired, so that each of our timers runs in
+  // its place among the framework's rather than all at the first wake-up.
+  virtual absl::Duration timers_due_by(absl::Duration now) { return now; }
+
+  // Runs what is ready now: tasks queued before this call, then timers due by
+  // timers_due_by(now()). Work queued meanwhile runs on the next round, so a
+  // task that keeps rescheduling itself cannot starve the backend's own events.
+  // An exception escaping a task is reported to the unhandled-failure handler
+  // and the remaining tasks still run. Returns whether anything ran.
   bool run_once();
 
   // How many callbacks (tasks, dispatches, timers) run_once() has run in
@@ -127,7 +136,8 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
     if constexpr (TXAIO_MISUSE_CHECKS) check_loop_thread_slow(what);
   }
 
-  // Whether run_once() would find work now (ready tasks or due timers).
+  // Whether run_once() would find work now (ready tasks, or timers due by
+  // timers_due_by(now())).
   bool has_ready_work();
 
   // When the earliest scheduled timer is due, if any.

@@ -2,6 +2,7 @@
 // wake-ups) and how it splits work into rounds.
 #include "core/loop_base.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -91,6 +92,43 @@ TEST(LoopBaseTest, ATimerThatFiresEarlyIsArmedAgain) {
   loop.now_ = absl::Milliseconds(10);
   loop.on_wake_at_timer();
   EXPECT_TRUE(ran);
+}
+
+// A backend whose framework orders our wake-ups among its own timed calls
+// (PyLoop): timers run only up to the last wake-up its framework fired.
+class FiredDeadlineBackend : public RecordingBackend {
+ public:
+  absl::Duration fired = -absl::InfiniteDuration();
+  void fire(absl::Duration deadline) {
+    fired = deadline;
+    on_wake_at_timer();
+  }
+
+ protected:
+  absl::Duration timers_due_by(absl::Duration now) override {
+    return std::min(now, fired);
+  }
+};
+
+TEST(LoopBaseTest, TimersRunOnlyUpToWhatTheBackendSaysIsDue) {
+  FiredDeadlineBackend loop;
+  std::vector<int> ran;
+  loop.call_later(absl::Seconds(1), [&] { ran.push_back(1); });
+  loop.call_later(absl::Seconds(2), [&] { ran.push_back(2); });
+  ASSERT_EQ(loop.wake_ats, (std::vector<absl::Duration>{absl::Seconds(1)}));
+  loop.now_ = absl::Seconds(3);  // the clock jumps past both deadlines
+  EXPECT_FALSE(loop.has_ready_work()) << "no wake-up has fired yet";
+  loop.call_soon([] {});
+  loop.run_once();  // a wake-up round, not the timer's
+  EXPECT_TRUE(ran.empty());
+  EXPECT_EQ(loop.wake_ats.size(), 1u)
+      << "the pending wake-up was taken as consumed and asked for again";
+  loop.fire(absl::Seconds(1));
+  EXPECT_EQ(ran, (std::vector<int>{1}));
+  ASSERT_EQ(loop.wake_ats.size(), 2u);
+  EXPECT_EQ(loop.wake_ats[1], absl::Seconds(2)) << "past, and asked for";
+  loop.fire(absl::Seconds(2));
+  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
 }
 
 TEST(LoopBaseTest, CallSoonAsksForOneWakeUpPerRound) {

@@ -174,12 +174,26 @@ extern PyTypeObject RunnerType;
 
 using RunnerGc = GcSlots<Runner>;
 
-PyObject* RunnerCall(PyObject* op, PyObject*, PyObject*) {
+// runner() for a wake-up; runner(deadline_ns) from the call wake_at()
+// armed for that deadline (an int of nanoseconds on the loop's clock).
+PyObject* RunnerCall(PyObject* op, PyObject* args, PyObject* kwargs) {
+  std::optional<absl::Duration> fired_deadline;
+  const Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+  if (nargs > 1 || (kwargs != nullptr && PyDict_GET_SIZE(kwargs) != 0)) {
+    PyErr_SetString(PyExc_TypeError,
+                    "PyLoopRunner takes at most one argument (a deadline)");
+    return nullptr;
+  }
+  if (nargs == 1) {
+    const long long ns = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 0));
+    if (ns == -1 && PyErr_Occurred()) return nullptr;
+    fired_deadline = absl::Nanoseconds(ns);
+  }
   // Keeps the loop alive through the round even if the framework drops
   // this runner meanwhile.
   auto* runner = reinterpret_cast<Runner*>(op);
   std::shared_ptr<PyLoop> loop = runner->loop;
-  if (!loop->run()) return nullptr;
+  if (!loop->run(fired_deadline)) return nullptr;
   Py_RETURN_NONE;
 }
 
@@ -221,7 +235,7 @@ PyLoop::~PyLoop() {
   // The last reference goes from Python code or a runner's deallocation;
   // LoopBase's destructor then releases the Python objects its tasks hold.
   RequireGil("txaio PyLoop destroyed without the GIL");
-  Py_XDECREF(timer_);
+  for (auto& [deadline, call] : armed_) Py_DECREF(call);
   for (PyObject* error : deferred_errors_) Py_DECREF(error);
   Py_DECREF(loop_);
 }
@@ -254,11 +268,20 @@ void PyLoop::defer_raise(PyObject* error, bool first) {
   }
 }
 
-bool PyLoop::run() {
+bool PyLoop::run(std::optional<absl::Duration> fired_deadline) {
   RequireGil("txaio PyLoop runner called without the GIL");
   PyLoop* outer = std::exchange(running_loop, this);
   try {
-    run_once();
+    if (fired_deadline) {
+      fired_deadline_ = std::max(fired_deadline_, *fired_deadline);
+      if (auto armed = armed_.find(*fired_deadline); armed != armed_.end()) {
+        Py_DECREF(armed->second);
+        armed_.erase(armed);
+      }
+      on_wake_at_timer();
+    } else {
+      run_once();
+    }
   } catch (...) {
     // The loop's clock or timer failed mid-round: the framework sees it.
     running_loop = outer;
@@ -324,32 +347,49 @@ void PyLoop::wake_up() {
   PyGILState_Release(gil);
 }
 
-void PyLoop::drop_armed_call() {
-  if (timer_ == nullptr) return;
-  PyObject* old = PyWeakref_GetObject(timer_);  // borrowed
-  Py_CLEAR(timer_);
-  if (old == nullptr || old == Py_None) return;
-  Py_INCREF(old);
-  // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is always
-  // safe.
-  int active = 1;
-  if (twisted_) {
-    PyObject* a = CallMethod0(old, S.active);
-    active = a == nullptr ? -1 : PyObject_IsTrue(a);
-    Py_XDECREF(a);
+bool PyLoop::ArmedCallPending(PyObject* weak) const {
+  PyObject* call = PyWeakref_GetObject(weak);  // borrowed
+  if (call == nullptr) throw PythonError::Fetch();
+  if (call == Py_None) return false;
+  PyObject* r = CallMethod0(call, twisted_ ? S.active : S.cancelled);
+  const int truth = r == nullptr ? -1 : PyObject_IsTrue(r);
+  Py_XDECREF(r);
+  if (truth < 0) throw PythonError::Fetch();
+  return twisted_ ? truth == 1 : truth == 0;
+}
+
+void PyLoop::drop_armed_calls_before(absl::Duration deadline) {
+  while (!armed_.empty() && armed_.begin()->first < deadline) {
+    // Forgotten first: a cancel that raises leaves nothing half done.
+    PyObject* weak = armed_.begin()->second;
+    armed_.erase(armed_.begin());
+    PyObject* call = Py_XNewRef(PyWeakref_GetObject(weak));
+    Py_DECREF(weak);
+    if (call == nullptr || call == Py_None) {
+      Py_XDECREF(call);
+      continue;
+    }
+    // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is
+    // always safe.
+    int active = 1;
+    if (twisted_) {
+      PyObject* a = CallMethod0(call, S.active);
+      active = a == nullptr ? -1 : PyObject_IsTrue(a);
+      Py_XDECREF(a);
+    }
+    PyObject* r = active == 1   ? CallMethod0(call, S.cancel)
+                  : active == 0 ? Py_NewRef(Py_None)
+                                : nullptr;
+    Py_DECREF(call);
+    if (r == nullptr) throw PythonError::Fetch();
+    Py_DECREF(r);
   }
-  PyObject* r = active == 1   ? CallMethod0(old, S.cancel)
-                : active == 0 ? Py_NewRef(Py_None)
-                              : nullptr;
-  Py_DECREF(old);
-  if (r == nullptr) throw PythonError::Fetch();
-  Py_DECREF(r);
 }
 
 void PyLoop::cancel_wake_at() {
   RequireGil("txaio PyLoop::cancel_wake_at() called without the GIL");
   try {
-    drop_armed_call();
+    drop_armed_calls_before();
   } catch (const PythonError& error) {
     // The core's cancel must not fail: at worst one wake-up finds nothing.
     error.Restore();
@@ -359,7 +399,15 @@ void PyLoop::cancel_wake_at() {
 
 void PyLoop::wake_at(absl::Duration deadline) {
   RequireGil("txaio PyLoop::wake_at() called without the GIL");
-  drop_armed_call();
+  drop_armed_calls_before(deadline);
+  // Still pending from when this deadline was armed before: it keeps its
+  // place. (Only a call that ran or was cancelled behind our back, found
+  // dead or inactive, is armed again.)
+  if (auto armed = armed_.find(deadline);
+      armed != armed_.end() && ArmedCallPending(armed->second)) {
+    return;
+  }
+  drop_armed_calls_before(deadline + absl::Nanoseconds(1));
   // The framework adds the delay to its clock in floating point (a Clock:
   // rightNow + delay; asyncio and the reactor read their clock again, later,
   // so they only come out later). The delay is chosen so that this sum is
@@ -367,26 +415,36 @@ void PyLoop::wake_at(absl::Duration deadline) {
   // double steps by 238 ns, and a call due a hair before the deadline would
   // find the timer not yet due and, re-armed, come due at the same instant
   // again on a clock that does not move by itself.
+  //
+  // A deadline already past keeps its place too: the framework files the
+  // call at that deadline (a negative delay), among its other calls due in
+  // the same jump of the clock, except on a real Twisted reactor, whose
+  // callLater refuses negative delays.
   absl::Duration current = now();
   double seconds = absl::ToDoubleSeconds(current);
   double target = absl::ToDoubleSeconds(deadline);
   if (absl::Seconds(target) < deadline) {
     target = std::nextafter(target, std::numeric_limits<double>::infinity());
   }
-  double delay = deadline > current ? target - seconds : 0.0;
-  for (int i = 0; i < 4 && delay > 0 && seconds + delay < target; ++i) {
+  double delay = target - seconds;
+  for (int i = 0; i < 4 && seconds + delay < target; ++i) {
     delay = std::nextafter(delay, std::numeric_limits<double>::infinity());
   }
-  PyObject* py_delay = PyFloat_FromDouble(delay > 0 ? delay : 0.0);
-  PyObject* runner = py_delay ? this->runner() : nullptr;
+  if (twisted_ && threadsafe_ && delay < 0) delay = 0;
+  PyObject* py_delay = PyFloat_FromDouble(delay);
+  PyObject* py_deadline =
+      py_delay ? PyLong_FromLongLong(absl::ToInt64Nanoseconds(deadline))
+               : nullptr;
+  PyObject* runner = py_deadline ? this->runner() : nullptr;
   PyObject* handle = nullptr;
   if (runner != nullptr) {
-    PyObject* args[3] = {loop_, py_delay, runner};
+    PyObject* args[4] = {loop_, py_delay, runner, py_deadline};
     handle =
         PyObject_VectorcallMethod(twisted_ ? S.callLater : S.call_later, args,
-                                  3 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+                                  4 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
   }
   Py_XDECREF(py_delay);
+  Py_XDECREF(py_deadline);
   Py_XDECREF(runner);
   if (handle == nullptr) throw PythonError::Fetch();
   // Weak: the handle owns the runner, which owns this loop. A callLater
@@ -394,10 +452,13 @@ void PyLoop::wake_at(absl::Duration deadline) {
   // clock's override, as in upstream's own suite) is not kept: that call
   // cannot be cancelled, and at worst runs a round with nothing to do.
   if (PyType_SUPPORTS_WEAKREFS(Py_TYPE(handle))) {
-    timer_ = PyWeakref_NewRef(handle, nullptr);
+    PyObject* weak = PyWeakref_NewRef(handle, nullptr);
+    Py_DECREF(handle);
+    if (weak == nullptr) throw PythonError::Fetch();
+    armed_.emplace(deadline, weak);
+    return;
   }
   Py_DECREF(handle);
-  if (timer_ == nullptr && PyErr_Occurred()) throw PythonError::Fetch();
 }
 
 namespace {

@@ -1,8 +1,9 @@
 // Internal to the txaio Python extension: PyLoop, a txaio::Loop that runs
 // txaio-cpp's core on Python's event loop (an asyncio loop or the Twisted
 // reactor), with no thread and no polling. wake_up() is the loop's
-// call_soon_threadsafe / reactor.callFromThread and wake_at() one
-// call_later / callLater, re-armed as the earliest core timer changes.
+// call_soon_threadsafe / reactor.callFromThread and wake_at() a
+// call_later / callLater for the earliest core timer's deadline; a call
+// armed for a later deadline stays in place until it runs (see armed_).
 //
 // GIL rule: asyncio and Twisted call into PyLoop (the runner below) on the
 // loop thread with the GIL held, and so does Python code calling the
@@ -31,9 +32,12 @@
 #ifndef TXAIO_BINDINGS_PYTHON_NATIVE_PY_LOOP_H_
 #define TXAIO_BINDINGS_PYTHON_NATIVE_PY_LOOP_H_
 
+#include <algorithm>
 #include <deque>
 #include <exception>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "bindings/python/native/common.h"
@@ -167,23 +171,34 @@ class PyLoop : private CallRecordList,
 
   // Called by the runner: one round of core work, then the first deferred
   // error, if any, is raised (returns false with it set as the Python
-  // error). (One runner serves wake-ups and the timer alike, so a timer call
-  // cannot be told apart here: wake_at() picks its delay so that the
-  // framework's floating-point sum is never before the core's deadline.)
-  bool run();
+  // error). `fired_deadline` is given when the framework call wake_at()
+  // armed for that deadline is the caller: timers due by it may then run
+  // (see timers_due_by()).
+  bool run(std::optional<absl::Duration> fired_deadline = std::nullopt);
 
  protected:
   void wake_up() override;
   void wake_at(absl::Duration deadline) override;
-  // Cancels the framework call wake_at() armed, so that no delayed call of
+  // Cancels the framework calls wake_at() armed, so that no delayed call of
   // ours stays on the reactor once every core timer is cancelled (trial
   // fails a test that leaves one; txaio cancels a bucket's call with its
   // last batched call).
   void cancel_wake_at() override;
+  // At most the latest deadline whose framework call has run: the framework
+  // orders our wake-ups among its own timed calls, so a core timer runs only
+  // once the framework has reached its place (task.Clock.advance() over
+  // several deadlines runs each of ours between the callLaters around it).
+  absl::Duration timers_due_by(absl::Duration now) override {
+    return std::min(now, fired_deadline_);
+  }
 
  private:
-  // Cancels the call wake_at() armed, if it has not run.
-  void drop_armed_call();
+  // Cancels and forgets the calls armed for deadlines before `deadline`
+  // (all of them by default): no core timer is due before it any more.
+  void drop_armed_calls_before(
+      absl::Duration deadline = absl::InfiniteDuration());
+  // Whether the call `weak` refers to is still alive and not cancelled.
+  bool ArmedCallPending(PyObject* weak) const;
 
   friend struct RunnerAccess;
 
@@ -191,7 +206,14 @@ class PyLoop : private CallRecordList,
   PyObject* runner_ = nullptr;  // not owned: it owns this loop
   bool twisted_;
   bool threadsafe_;  // whether the loop can be woken from other threads
-  PyObject* timer_ = nullptr;  // weakref to the call armed by wake_at()
+  // The framework calls wake_at() armed and that have not run, by deadline
+  // (weak references: each call owns the runner, which owns this loop). One
+  // for a later deadline stays when an earlier one is armed: filed again
+  // later, it would lose its place among the framework's calls due at the
+  // same instant, which a task.Clock runs in the order they were made.
+  std::map<absl::Duration, PyObject*> armed_;
+  // The latest deadline whose wake_at() call the framework has run.
+  absl::Duration fired_deadline_ = -absl::InfiniteDuration();
   std::deque<PyObject*> deferred_errors_;  // owned exception instances
 };
 

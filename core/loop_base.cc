@@ -34,6 +34,12 @@ absl::Duration CeilToMillisecond(absl::Duration t) {
 constexpr absl::Duration kLatestWakeUp =
     absl::Nanoseconds(std::numeric_limits<int64_t>::max() / 2);
 
+// The wake-up a timer due at `deadline` asks of the backend: the next whole
+// millisecond, so that timers close together share one.
+absl::Duration WakeUpFor(absl::Duration deadline) {
+  return std::min(CeilToMillisecond(deadline), kLatestWakeUp);
+}
+
 }  // namespace
 
 LoopBase::~LoopBase() {
@@ -129,18 +135,19 @@ DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
       internal::CeilToNanoseconds(now()), internal::CeilToNanoseconds(delay));
   std::optional<absl::Duration> earliest = timers_.next_deadline();
   DelayedCall handle(timers_.push(deadline_ns, std::move(task)));
-  // Also when no wake-up is armed for the earlier timers (their wake_at()
-  // failed): this is the next chance to arm one.
-  if (!earliest || absl::Nanoseconds(deadline_ns) < *earliest ||
-      !requested_wake_at_) {
-    try {
+  try {
+    timer_scheduled(WakeUpFor(absl::Nanoseconds(deadline_ns)));
+    // Also when no wake-up is armed for the earlier timers (their wake_at()
+    // failed): this is the next chance to arm one.
+    if (!earliest || absl::Nanoseconds(deadline_ns) < *earliest ||
+        !requested_wake_at_) {
       after_run();
-    } catch (...) {
-      // The backend could not arm its timer: the caller gets the error and
-      // no timer that nothing would ever run.
-      handle.cancel();
-      throw;
     }
+  } catch (...) {
+    // The backend could not arm its timer: the caller gets the error and
+    // no timer that nothing would ever run.
+    handle.cancel();
+    throw;
   }
   return handle;
 }
@@ -223,7 +230,7 @@ void LoopBase::after_run() {
     drop_wake_at();
     return;
   }
-  absl::Duration wake = std::min(CeilToMillisecond(*next), kLatestWakeUp);
+  absl::Duration wake = WakeUpFor(*next);
   if (requested_wake_at_ != wake) {
     // Recorded once armed: a wake_at() that throws leaves none recorded,
     // so the next round or call_later asks again.
@@ -233,7 +240,11 @@ void LoopBase::after_run() {
   }
 }
 
-void LoopBase::on_last_timer_cancelled() { drop_wake_at(); }
+void LoopBase::on_timer_cancelled(absl::Duration deadline, bool was_last) {
+  if (destroying_) return;
+  timer_cancelled(WakeUpFor(deadline));
+  if (was_last) drop_wake_at();
+}
 
 void LoopBase::drop_wake_at() {
   if (requested_wake_at_ && !destroying_) {

@@ -63,6 +63,19 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // run_once() that finds nothing to do. Must not throw; loop thread only.
   virtual void cancel_wake_at() {}
 
+  // Tells the backend that a timer was scheduled whose wake-up (rounded as
+  // wake_at()'s) is `wake_up`. The default does nothing: wake_at() is asked
+  // for the earliest one. A backend whose framework runs timed calls due at
+  // one instant in the order they were filed (task.Clock) files one for
+  // `wake_up` now, if it has none, as txaio files each bucket's callLater
+  // when the bucket is made. May throw: the timer is then not scheduled.
+  // Loop thread only.
+  virtual void timer_scheduled(absl::Duration wake_up) {}
+  // Tells the backend that a timer whose wake-up timer_scheduled() gave as
+  // `wake_up` was cancelled (a backend that filed a call per wake-up drops
+  // it with its last timer). Must not throw; loop thread only.
+  virtual void timer_cancelled(absl::Duration wake_up) {}
+
   // How far a round that finds the clock at `now` runs timers: every timer
   // due by the returned time. The default is `now`. A backend whose
   // framework interleaves its own timed calls with ours observably (a
@@ -157,7 +170,7 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   void check_loop_thread_slow(const char* what) const;
   void after_run();
   void request_wake_up();
-  void on_last_timer_cancelled() override;
+  void on_timer_cancelled(absl::Duration deadline, bool was_last) override;
   // Forgets the requested wake-up and tells the backend, if one is pending.
   void drop_wake_at();
 

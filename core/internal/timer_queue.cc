@@ -84,9 +84,9 @@ std::shared_ptr<TimerEntry> TimerQueue::remove_at(size_t index) {
 }
 
 void TimerQueue::cancel_at(size_t index) {
-  remove_at(index);
-  if (heap_.empty() && observer_ != nullptr) {
-    observer_->on_last_timer_cancelled();
+  std::shared_ptr<TimerEntry> removed = remove_at(index);
+  if (observer_ != nullptr) {
+    observer_->on_timer_cancelled(removed->deadline(), heap_.empty());
   }
 }
 

@@ -39,11 +39,13 @@ class TimerEntry {
   bool pending_ = true;  // neither run nor cancelled
 };
 
-// Told by a TimerQueue when a cancel takes out its last pending entry, so
-// that the loop can drop a wake-up nothing needs any more.
+// Told by a TimerQueue when a cancel takes an entry out, so that the loop
+// can drop a wake-up nothing needs any more.
 class TimerQueueObserver {
  public:
-  virtual void on_last_timer_cancelled() = 0;
+  // `deadline` is the cancelled entry's; `was_last` whether the queue is now
+  // empty.
+  virtual void on_timer_cancelled(absl::Duration deadline, bool was_last) = 0;
 
  protected:
   ~TimerQueueObserver() = default;
@@ -89,7 +91,7 @@ class TimerQueue {
   }
   // Takes the slot at `index` out of the heap and returns its entry.
   std::shared_ptr<TimerEntry> remove_at(size_t index);
-  // remove_at() for a cancel: tells the observer if the heap is now empty.
+  // remove_at() for a cancel, told to the observer.
   void cancel_at(size_t index);
   void place(size_t index, Slot slot);
   void sift_up(size_t index, Slot slot);

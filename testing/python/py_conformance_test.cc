@@ -135,6 +135,14 @@ class TestPyLoop : public txaio_py::PyLoop {
     Gil gil;
     PyLoop::cancel_wake_at();
   }
+  void timer_scheduled(absl::Duration wake_up) override {
+    Gil gil;
+    PythonCall("timer_scheduled", [&] { PyLoop::timer_scheduled(wake_up); });
+  }
+  void timer_cancelled(absl::Duration wake_up) override {
+    Gil gil;
+    PyLoop::timer_cancelled(wake_up);
+  }
 };
 
 // What the harness runs in Python: driving a Clock the way the manual loop

@@ -405,9 +405,9 @@ def test_cancelling_every_timer_leaves_no_framework_call(fw):
     timer = txaio.make_batched_timer(0.2)
     first = timer.call_later(1, print)
     second = timer.call_later(3, print)
-    assert len(fw.clock.calls) == 1  # one wake-up, for the earliest
+    assert len(fw.clock.calls) == 2  # one per bucket, as upstream
     first.cancel()
-    assert len(fw.clock.calls) == 1  # the other still needs one
+    assert len(fw.clock.calls) == 1  # the other bucket still needs one
     second.cancel()
     assert fw.clock.calls == []
     third = timer.call_later(2, print)
@@ -538,6 +538,16 @@ def test_a_bucket_keeps_its_place_among_calls_due_at_its_time(fw):
     timer.call_later(0, seen.append, 'batched 0')
     fw.advance(1)
     assert seen == ['batched 0', 'batched 1', 'later 1']
+    assert not fw.clock.getDelayedCalls()
+    # Found next (random run, seed 7): a bucket made while an earlier one
+    # is pending is filed then, not when the earlier one has run.
+    del seen[:]
+    timer.call_later(0, seen.append, 'batched 0')
+    timer.call_later(1, seen.append, 'batched 1')
+    txaio.call_later(1, seen.append, 'later 1')
+    timer.call_later(1.5, seen.append, 'batched 1.5')
+    fw.advance(1)
+    assert seen == ['batched 0', 'batched 1', 'batched 1.5', 'later 1']
     assert not fw.clock.getDelayedCalls()
 
 

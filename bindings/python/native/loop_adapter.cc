@@ -235,7 +235,7 @@ PyLoop::~PyLoop() {
   // The last reference goes from Python code or a runner's deallocation;
   // LoopBase's destructor then releases the Python objects its tasks hold.
   RequireGil("txaio PyLoop destroyed without the GIL");
-  for (auto& [deadline, call] : armed_) Py_DECREF(call);
+  for (auto& [deadline, call] : armed_) Py_XDECREF(call.weak);
   for (PyObject* error : deferred_errors_) Py_DECREF(error);
   Py_DECREF(loop_);
 }
@@ -275,7 +275,7 @@ bool PyLoop::run(std::optional<absl::Duration> fired_deadline) {
     if (fired_deadline) {
       fired_deadline_ = std::max(fired_deadline_, *fired_deadline);
       if (auto armed = armed_.find(*fired_deadline); armed != armed_.end()) {
-        Py_DECREF(armed->second);
+        Py_XDECREF(armed->second.weak);
         armed_.erase(armed);
       }
       on_wake_at_timer();
@@ -348,6 +348,7 @@ void PyLoop::wake_up() {
 }
 
 bool PyLoop::ArmedCallPending(PyObject* weak) const {
+  if (weak == nullptr) return true;
   PyObject* call = PyWeakref_GetObject(weak);  // borrowed
   if (call == nullptr) throw PythonError::Fetch();
   if (call == Py_None) return false;
@@ -358,31 +359,36 @@ bool PyLoop::ArmedCallPending(PyObject* weak) const {
   return twisted_ ? truth == 1 : truth == 0;
 }
 
+void PyLoop::CancelArmedCall(PyObject* weak) {
+  if (weak == nullptr) return;
+  PyObject* call = Py_XNewRef(PyWeakref_GetObject(weak));
+  Py_DECREF(weak);
+  if (call == nullptr || call == Py_None) {
+    Py_XDECREF(call);
+    return;
+  }
+  // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is always
+  // safe.
+  int active = 1;
+  if (twisted_) {
+    PyObject* a = CallMethod0(call, S.active);
+    active = a == nullptr ? -1 : PyObject_IsTrue(a);
+    Py_XDECREF(a);
+  }
+  PyObject* r = active == 1   ? CallMethod0(call, S.cancel)
+                : active == 0 ? Py_NewRef(Py_None)
+                              : nullptr;
+  Py_DECREF(call);
+  if (r == nullptr) throw PythonError::Fetch();
+  Py_DECREF(r);
+}
+
 void PyLoop::drop_armed_calls_before(absl::Duration deadline) {
   while (!armed_.empty() && armed_.begin()->first < deadline) {
     // Forgotten first: a cancel that raises leaves nothing half done.
-    PyObject* weak = armed_.begin()->second;
+    PyObject* weak = armed_.begin()->second.weak;
     armed_.erase(armed_.begin());
-    PyObject* call = Py_XNewRef(PyWeakref_GetObject(weak));
-    Py_DECREF(weak);
-    if (call == nullptr || call == Py_None) {
-      Py_XDECREF(call);
-      continue;
-    }
-    // Twisted's DelayedCall.cancel() raises once it ran; asyncio's is
-    // always safe.
-    int active = 1;
-    if (twisted_) {
-      PyObject* a = CallMethod0(call, S.active);
-      active = a == nullptr ? -1 : PyObject_IsTrue(a);
-      Py_XDECREF(a);
-    }
-    PyObject* r = active == 1   ? CallMethod0(call, S.cancel)
-                  : active == 0 ? Py_NewRef(Py_None)
-                                : nullptr;
-    Py_DECREF(call);
-    if (r == nullptr) throw PythonError::Fetch();
-    Py_DECREF(r);
+    CancelArmedCall(weak);
   }
 }
 
@@ -400,14 +406,41 @@ void PyLoop::cancel_wake_at() {
 void PyLoop::wake_at(absl::Duration deadline) {
   RequireGil("txaio PyLoop::wake_at() called without the GIL");
   drop_armed_calls_before(deadline);
-  // Still pending from when this deadline was armed before: it keeps its
-  // place. (Only a call that ran or was cancelled behind our back, found
-  // dead or inactive, is armed again.)
-  if (auto armed = armed_.find(deadline);
-      armed != armed_.end() && ArmedCallPending(armed->second)) {
+  arm(deadline);
+}
+
+void PyLoop::timer_scheduled(absl::Duration wake_up) {
+  RequireGil("txaio PyLoop::timer_scheduled() called without the GIL");
+  arm(wake_up);
+  ++armed_[wake_up].timers;
+}
+
+void PyLoop::timer_cancelled(absl::Duration wake_up) {
+  RequireGil("txaio PyLoop::timer_cancelled() called without the GIL");
+  auto armed = armed_.find(wake_up);
+  if (armed == armed_.end() || armed->second.timers == 0 ||
+      --armed->second.timers != 0) {
     return;
   }
-  drop_armed_calls_before(deadline + absl::Nanoseconds(1));
+  PyObject* weak = armed->second.weak;
+  armed_.erase(armed);
+  try {
+    CancelArmedCall(weak);
+  } catch (const PythonError& error) {
+    // A cancel must not fail: at worst that call runs a round for nothing.
+    error.Restore();
+    PyErr_WriteUnraisable(loop_);
+  }
+}
+
+void PyLoop::arm(absl::Duration deadline) {
+  if (auto armed = armed_.find(deadline); armed != armed_.end()) {
+    // Still pending from when this deadline was first armed: it keeps its
+    // place. A call that was cancelled behind our back is armed again.
+    if (ArmedCallPending(armed->second.weak)) return;
+    Py_XDECREF(armed->second.weak);
+    armed_.erase(armed);
+  }
   // The framework adds the delay to its clock in floating point (a Clock:
   // rightNow + delay; asyncio and the reactor read their clock again, later,
   // so they only come out later). The delay is chosen so that this sum is
@@ -451,14 +484,16 @@ void PyLoop::wake_at(absl::Duration deadline) {
   // returning something that cannot be weakly referenced (None from a test
   // clock's override, as in upstream's own suite) is not kept: that call
   // cannot be cancelled, and at worst runs a round with nothing to do.
+  PyObject* weak = nullptr;
   if (PyType_SUPPORTS_WEAKREFS(Py_TYPE(handle))) {
-    PyObject* weak = PyWeakref_NewRef(handle, nullptr);
-    Py_DECREF(handle);
-    if (weak == nullptr) throw PythonError::Fetch();
-    armed_.emplace(deadline, weak);
-    return;
+    weak = PyWeakref_NewRef(handle, nullptr);
+    if (weak == nullptr) {
+      Py_DECREF(handle);
+      throw PythonError::Fetch();
+    }
   }
   Py_DECREF(handle);
+  armed_.emplace(deadline, ArmedCall{weak});
 }
 
 namespace {

@@ -1,9 +1,9 @@
 // Internal to the txaio Python extension: PyLoop, a txaio::Loop that runs
 // txaio-cpp's core on Python's event loop (an asyncio loop or the Twisted
 // reactor), with no thread and no polling. wake_up() is the loop's
-// call_soon_threadsafe / reactor.callFromThread and wake_at() a
-// call_later / callLater for the earliest core timer's deadline; a call
-// armed for a later deadline stays in place until it runs (see armed_).
+// call_soon_threadsafe / reactor.callFromThread, and each core timer's
+// deadline gets a call_later / callLater of its own when the timer is
+// made, as each upstream bucket does (see armed_).
 //
 // GIL rule: asyncio and Twisted call into PyLoop (the runner below) on the
 // loop thread with the GIL held, and so does Python code calling the
@@ -178,7 +178,16 @@ class PyLoop : private CallRecordList,
 
  protected:
   void wake_up() override;
+  // Arms a framework call for `deadline` (see arm()) after cancelling those
+  // for earlier deadlines, which no core timer needs any more.
   void wake_at(absl::Duration deadline) override;
+  // Arms a framework call for a new timer's wake-up now, as upstream files
+  // each bucket's callLater when it makes the bucket: a task.Clock runs
+  // calls due at one instant in the order they were filed.
+  void timer_scheduled(absl::Duration wake_up) override;
+  // Cancels the framework call for `wake_up` with the last timer it was
+  // filed for, as upstream cancels a bucket's callLater with its last call.
+  void timer_cancelled(absl::Duration wake_up) override;
   // Cancels the framework calls wake_at() armed, so that no delayed call of
   // ours stays on the reactor once every core timer is cancelled (trial
   // fails a test that leaves one; txaio cancels a bucket's call with its
@@ -197,8 +206,15 @@ class PyLoop : private CallRecordList,
   // (all of them by default): no core timer is due before it any more.
   void drop_armed_calls_before(
       absl::Duration deadline = absl::InfiniteDuration());
-  // Whether the call `weak` refers to is still alive and not cancelled.
+  // Files a framework call that runs the loop's timers due by `deadline`
+  // (the runner, given the deadline) when the framework's clock reaches
+  // it, unless one is pending for that deadline already.
+  void arm(absl::Duration deadline);
+  // Whether the call `weak` refers to is still alive and not cancelled (a
+  // null `weak`, a call that cannot be referenced, is taken as pending).
   bool ArmedCallPending(PyObject* weak) const;
+  // Releases `weak` (may be null) and cancels its call if it has not run.
+  void CancelArmedCall(PyObject* weak);
 
   friend struct RunnerAccess;
 
@@ -206,12 +222,21 @@ class PyLoop : private CallRecordList,
   PyObject* runner_ = nullptr;  // not owned: it owns this loop
   bool twisted_;
   bool threadsafe_;  // whether the loop can be woken from other threads
-  // The framework calls wake_at() armed and that have not run, by deadline
+  // The framework calls arm() filed and that have not run, by deadline
   // (weak references: each call owns the runner, which owns this loop). One
   // for a later deadline stays when an earlier one is armed: filed again
   // later, it would lose its place among the framework's calls due at the
   // same instant, which a task.Clock runs in the order they were made.
-  std::map<absl::Duration, PyObject*> armed_;
+  struct ArmedCall {
+    // Owned weak reference to the framework's call; null when the call
+    // cannot be referenced (a test clock's callLater returning None): it
+    // cannot be checked or cancelled, and runs a round at worst.
+    PyObject* weak;
+    // Timers timer_scheduled() counted for it and not cancelled since
+    // (0 for a call wake_at() armed by itself: never dropped by count).
+    int timers = 0;
+  };
+  std::map<absl::Duration, ArmedCall> armed_;
   // The latest deadline whose wake_at() call the framework has run.
   absl::Duration fired_deadline_ = -absl::InfiniteDuration();
   std::deque<PyObject*> deferred_errors_;  // owned exception instances

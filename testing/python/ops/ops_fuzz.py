@@ -6,13 +6,21 @@ observe the same things: the differential fuzzer of the Python package
 ops_fuzz.py [--examples N] [--seed S]: N sequences (default 300), derandomized
 from S (default 0) so that CI runs the same ones every time; a failure prints
 the shrunk sequence and both logs.
+
+ops_fuzz.py --random N [--seed S]: the long run. N sequences from the same
+alphabet drawn by random.Random(S), sent to the worker in batches that it
+runs while this process runs ours (hypothesis spends most of its time per
+example choosing and shrinking); a difference is printed unshrunk, and
+replays with --replay '<its JSON>'.
 """
 
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
+import time
 
 import hypothesis
 from hypothesis import strategies as st
@@ -26,9 +34,20 @@ NAMES = ['new', 'new_done', 'new_failed', 'resolve', 'reject', 'cancel',
          'is_called', 'callbacks', 'gather', 'call_later', 'batched',
          'advance']
 
+MAX_OPS = 40
+MAX_ARG = 7
+
 OPS = st.lists(
-    st.tuples(st.sampled_from(NAMES), st.integers(0, 7), st.integers(0, 7)),
-    max_size=40)
+    st.tuples(st.sampled_from(NAMES), st.integers(0, MAX_ARG),
+              st.integers(0, MAX_ARG)),
+    max_size=MAX_OPS)
+
+
+def random_ops(rng):
+    """One sequence from OPS's alphabet, drawn by `rng`."""
+    return [[rng.choice(NAMES), rng.randint(0, MAX_ARG),
+             rng.randint(0, MAX_ARG)]
+            for _ in range(rng.randint(0, MAX_OPS))]
 
 
 class Upstream(object):
@@ -41,16 +60,56 @@ class Upstream(object):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.path = json.loads(self.proc.stdout.readline())
 
-    def run(self, ops):
-        self.proc.stdin.write(json.dumps(ops) + '\n')
+    def send(self, sequences):
+        self.proc.stdin.write(json.dumps(sequences) + '\n')
         self.proc.stdin.flush()
+
+    def receive(self):
         return json.loads(self.proc.stdout.readline())
+
+    def run(self, ops):
+        self.send([ops])
+        return self.receive()[0]
+
+
+def ours(ops):
+    # Through JSON too, so both sides compare the same types.
+    return json.loads(json.dumps(ops_interpreter.run(txaio, ops)))
+
+
+def difference(ops, mine, theirs):
+    return 'ops %s\nours     %s\nupstream %s' % (json.dumps(ops), mine,
+                                                  theirs)
+
+
+def run_random(upstream, count, seed, batch=200):
+    """`count` random sequences; the worker runs each batch while this
+    process runs the same batch on ours."""
+    rng = random.Random(seed)
+    start = time.monotonic()
+    done = 0
+    while done < count:
+        sequences = [random_ops(rng) for _ in range(min(batch, count - done))]
+        upstream.send(sequences)
+        mine = [ours(ops) for ops in sequences]
+        for ops, m, t in zip(sequences, mine, upstream.receive()):
+            if m != t:
+                sys.exit('after %d sequences:\n%s' % (
+                    done, difference(ops, m, t)))
+        done += len(sequences)
+        if done % 100000 < batch:
+            print('%d sequences, %.0f/s' % (
+                done, done / (time.monotonic() - start)), flush=True)
+    print('%d sequences, same as upstream (seed %d, %.0f s)' % (
+        done, seed, time.monotonic() - start))
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--examples', type=int, default=300)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--random', type=int, metavar='N')
+    parser.add_argument('--replay', metavar='JSON')
     args = parser.parse_args()
 
     ours_path = os.path.dirname(txaio.__file__)
@@ -58,6 +117,14 @@ def main():
     if os.path.dirname(upstream.path) == ours_path:
         sys.exit('the worker imported our txaio, not upstream')
     print('ours: %s\nupstream: %s' % (ours_path, upstream.path))
+    if args.replay:
+        ops = json.loads(args.replay)
+        mine, theirs = ours(ops), upstream.run(ops)
+        print(difference(ops, mine, theirs))
+        sys.exit(0 if mine == theirs else 1)
+    if args.random is not None:
+        run_random(upstream, args.random, args.seed)
+        return
     ran = [0]
 
     @hypothesis.settings(max_examples=args.examples, deadline=None,
@@ -69,10 +136,8 @@ def main():
         ops = [list(op) for op in ops]
         ran[0] += 1
         theirs = upstream.run(ops)
-        # Through JSON too, so both sides compare the same types.
-        ours = json.loads(json.dumps(ops_interpreter.run(txaio, ops)))
-        assert ours == theirs, 'ops %s\nours     %s\nupstream %s' % (
-            json.dumps(ops), ours, theirs)
+        mine = ours(ops)
+        assert mine == theirs, difference(ops, mine, theirs)
 
     same_as_upstream()
     print('%d sequences, same as upstream' % ran[0])

@@ -6,8 +6,9 @@ operations raised (by exception type).
 The same interpreter runs our package in the test's process and upstream
 txaio (Debian's python3-txaio) in a worker process
 (`python3 -I ops_interpreter.py --serve`: -I keeps this directory and the
-test's sys.path out, so `import txaio` is upstream's), reading one JSON list
-of operations per line and answering one JSON log per line.
+test's sys.path out, so `import txaio` is upstream's), reading a JSON list
+of sequences of operations per line and answering a JSON list of their logs
+per line.
 
 An operation is a list: [name, a, b] with small integers; indices past the
 futures made so far are taken modulo their number (no future yet: skipped),
@@ -105,7 +106,8 @@ def serve():
     import txaio
     print(json.dumps(txaio.__file__), flush=True)
     for line in sys.stdin:
-        print(json.dumps(run(txaio, json.loads(line))), flush=True)
+        print(json.dumps([run(txaio, ops) for ops in json.loads(line)]),
+              flush=True)
 
 
 if __name__ == '__main__':

@@ -112,6 +112,7 @@ def main():
     parser.add_argument('--replay', metavar='JSON')
     args = parser.parse_args()
 
+    ops_interpreter.quiet_twisted_log()
     ours_path = os.path.dirname(txaio.__file__)
     upstream = Upstream()
     if os.path.dirname(upstream.path) == ours_path:

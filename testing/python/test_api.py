@@ -467,6 +467,13 @@ def _clock_timer(fw, *args, **kwargs):
     return txaio.make_batched_timer(*args, **kwargs), advance
 
 
+def _framework_calls(fw):
+    # The timed calls pending on the framework (task.Clock or asyncio loop).
+    if FRAMEWORK == 'twisted':
+        return fw.clock.getDelayedCalls()
+    return [h for h in fw.loop._scheduled if not h.cancelled()]
+
+
 def test_batched_timer_quantizes_as_upstream(fw):
     # Upstream files a call under int(now + delay) seconds floored to a
     # bucket, and runs that bucket when the clock reaches its start.
@@ -502,14 +509,11 @@ def test_batched_timer_never_early_rounds_up(fw):
 
 
 def test_batched_calls_interleave_with_call_later_in_one_clock_jump(fw):
-    # Upstream files each bucket as a callLater of its own, so one
-    # task.Clock.advance() over several deadlines runs buckets and plain
-    # callLaters in deadline order. Ours share one framework call, re-armed
-    # at each next deadline (in the past, within the jump) from the last.
-    if FRAMEWORK != 'twisted':
-        pytest.skip('asyncio runs a jump as one batch of handles: '
-                    'docs/python.md, differences')
-    timer = txaio.make_batched_timer(1)
+    # Upstream files each bucket as a framework call of its own, so one
+    # jump of the clock over several deadlines runs buckets and plain calls
+    # in deadline order. So do ours: a framework call per wake-up, filed
+    # when its first timer is made.
+    timer, advance = _clock_timer(fw, 1)
     seen = []
     txaio.call_later(0.5, seen.append, 'later 0.5')
     timer.call_later(0, seen.append, 'batched 0')
@@ -518,10 +522,10 @@ def test_batched_calls_interleave_with_call_later_in_one_clock_jump(fw):
     timer.call_later(2, seen.append, 'batched 2')
     timer.call_later(3, seen.append, 'batched 3')
     txaio.call_later(2.5, seen.append, 'later 2.5')
-    fw.advance(3)
+    advance(3)
     assert seen == ['batched 0', 'later 0.5', 'batched 1', 'later 1.5',
                     'batched 2', 'later 2.5', 'batched 3']
-    assert not fw.clock.getDelayedCalls()
+    assert not _framework_calls(fw)
 
 
 def test_a_bucket_keeps_its_place_among_calls_due_at_its_time(fw):
@@ -529,16 +533,16 @@ def test_a_bucket_keeps_its_place_among_calls_due_at_its_time(fw):
     # before the plain call at 1 s, and an earlier bucket armed afterwards
     # must not re-file it behind that call.
     if FRAMEWORK != 'twisted':
-        pytest.skip('asyncio runs a jump as one batch of handles: '
-                    'docs/python.md, differences')
-    timer = txaio.make_batched_timer(1)
+        pytest.skip("asyncio's heap breaks ties by heap position, not "
+                    "creation order (ours and upstream's agree there too)")
+    timer, advance = _clock_timer(fw, 1)
     seen = []
     timer.call_later(1, seen.append, 'batched 1')
     txaio.call_later(1, seen.append, 'later 1')
     timer.call_later(0, seen.append, 'batched 0')
-    fw.advance(1)
+    advance(1)
     assert seen == ['batched 0', 'batched 1', 'later 1']
-    assert not fw.clock.getDelayedCalls()
+    assert not _framework_calls(fw)
     # Found next (random run, seed 7): a bucket made while an earlier one
     # is pending is filed then, not when the earlier one has run.
     del seen[:]
@@ -546,9 +550,9 @@ def test_a_bucket_keeps_its_place_among_calls_due_at_its_time(fw):
     timer.call_later(1, seen.append, 'batched 1')
     txaio.call_later(1, seen.append, 'later 1')
     timer.call_later(1.5, seen.append, 'batched 1.5')
-    fw.advance(1)
+    advance(1)
     assert seen == ['batched 0', 'batched 1', 'batched 1.5', 'later 1']
-    assert not fw.clock.getDelayedCalls()
+    assert not _framework_calls(fw)
 
 
 def test_batched_timer_accepts_far_deadlines_and_names_bad_clocks(fw):

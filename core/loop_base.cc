@@ -34,13 +34,11 @@ absl::Duration CeilToMillisecond(absl::Duration t) {
 constexpr absl::Duration kLatestWakeUp =
     absl::Nanoseconds(std::numeric_limits<int64_t>::max() / 2);
 
-// The wake-up a timer due at `deadline` asks of the backend: the next whole
-// millisecond, so that timers close together share one.
-absl::Duration WakeUpFor(absl::Duration deadline) {
+}  // namespace
+
+absl::Duration LoopBase::wake_up_for(absl::Duration deadline) {
   return std::min(CeilToMillisecond(deadline), kLatestWakeUp);
 }
-
-}  // namespace
 
 LoopBase::~LoopBase() {
   if (TXAIO_MISUSE_CHECKS) {
@@ -136,7 +134,7 @@ DelayedCall LoopBase::call_later(absl::Duration delay, Task task) {
   std::optional<absl::Duration> earliest = timers_.next_deadline();
   DelayedCall handle(timers_.push(deadline_ns, std::move(task)));
   try {
-    timer_scheduled(WakeUpFor(absl::Nanoseconds(deadline_ns)));
+    timer_scheduled(absl::Nanoseconds(deadline_ns));
     // Also when no wake-up is armed for the earlier timers (their wake_at()
     // failed): this is the next chance to arm one.
     if (!earliest || absl::Nanoseconds(deadline_ns) < *earliest ||
@@ -230,7 +228,7 @@ void LoopBase::after_run() {
     drop_wake_at();
     return;
   }
-  absl::Duration wake = WakeUpFor(*next);
+  absl::Duration wake = wake_up_for(*next);
   if (requested_wake_at_ != wake) {
     // Recorded once armed: a wake_at() that throws leaves none recorded,
     // so the next round or call_later asks again.
@@ -242,7 +240,7 @@ void LoopBase::after_run() {
 
 void LoopBase::on_timer_cancelled(absl::Duration deadline, bool was_last) {
   if (destroying_) return;
-  timer_cancelled(WakeUpFor(deadline));
+  timer_cancelled(deadline);
   if (was_last) drop_wake_at();
 }
 

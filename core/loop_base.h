@@ -63,18 +63,20 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // run_once() that finds nothing to do. Must not throw; loop thread only.
   virtual void cancel_wake_at() {}
 
-  // Tells the backend that a timer was scheduled whose wake-up (rounded as
-  // wake_at()'s) is `wake_up`. The default does nothing: wake_at() is asked
-  // for the earliest one. A backend whose framework runs timed calls due at
-  // one instant in the order they were filed (task.Clock) files one for
-  // `wake_up` now, if it has none, as txaio files each bucket's callLater
-  // when the bucket is made. May throw: the timer is then not scheduled.
-  // Loop thread only.
-  virtual void timer_scheduled(absl::Duration wake_up) {}
-  // Tells the backend that a timer whose wake-up timer_scheduled() gave as
-  // `wake_up` was cancelled (a backend that filed a call per wake-up drops
-  // it with its last timer). Must not throw; loop thread only.
-  virtual void timer_cancelled(absl::Duration wake_up) {}
+  // Tells the backend that a timer due at `deadline` was scheduled. The
+  // default does nothing: wake_at() is asked for the earliest one. A
+  // backend whose framework runs timed calls due at one instant in the order
+  // they were filed (task.Clock) files one for wake_up_for(deadline) now, if
+  // it has none, as txaio files each bucket's callLater when the bucket is
+  // made. May throw: the timer is then not scheduled. Loop thread only.
+  virtual void timer_scheduled(absl::Duration deadline) {}
+  // Tells the backend that a timer due at `deadline` was cancelled (a
+  // backend that filed a call per wake-up drops it with its last timer).
+  // Must not throw; loop thread only.
+  virtual void timer_cancelled(absl::Duration deadline) {}
+  // The wake-up a timer due at `deadline` asks for with wake_at(): the next
+  // whole millisecond, so that timers close together share one.
+  static absl::Duration wake_up_for(absl::Duration deadline);
 
   // How far a round that finds the clock at `now` runs timers: every timer
   // due by the returned time. The default is `now`. A backend whose

@@ -99,6 +99,9 @@ TEST(LoopBaseTest, ATimerThatFiresEarlyIsArmedAgain) {
 class FiredDeadlineBackend : public RecordingBackend {
  public:
   absl::Duration fired = -absl::InfiniteDuration();
+  std::vector<absl::Duration> scheduled;
+  std::vector<absl::Duration> cancelled;
+  using LoopBase::wake_up_for;
   void fire(absl::Duration deadline) {
     fired = deadline;
     on_wake_at_timer();
@@ -108,7 +111,29 @@ class FiredDeadlineBackend : public RecordingBackend {
   absl::Duration timers_due_by(absl::Duration now) override {
     return std::min(now, fired);
   }
+  void timer_scheduled(absl::Duration deadline) override {
+    scheduled.push_back(deadline);
+  }
+  void timer_cancelled(absl::Duration deadline) override {
+    cancelled.push_back(deadline);
+  }
 };
+
+TEST(LoopBaseTest, TheBackendHearsOfEachTimerScheduledAndCancelled) {
+  FiredDeadlineBackend loop;
+  DelayedCall late = loop.call_later(Us(2500), [] {});
+  DelayedCall early = loop.call_later(Us(1000), [] {});
+  EXPECT_EQ(loop.scheduled, (std::vector<absl::Duration>{Us(2500), Us(1000)}))
+      << "every timer, not only a new earliest";
+  EXPECT_EQ(FiredDeadlineBackend::wake_up_for(Us(2500)), Us(3000));
+  EXPECT_EQ(FiredDeadlineBackend::wake_up_for(Us(1000)), Us(1000));
+  late.cancel();
+  EXPECT_EQ(loop.cancelled, (std::vector<absl::Duration>{Us(2500)}));
+  EXPECT_EQ(loop.cancelled_wake_ats, 0) << "the early timer still needs one";
+  early.cancel();
+  EXPECT_EQ(loop.cancelled.size(), 2u);
+  EXPECT_EQ(loop.cancelled_wake_ats, 1);
+}
 
 TEST(LoopBaseTest, TimersRunOnlyUpToWhatTheBackendSaysIsDue) {
   FiredDeadlineBackend loop;

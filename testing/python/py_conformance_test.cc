@@ -135,13 +135,13 @@ class TestPyLoop : public txaio_py::PyLoop {
     Gil gil;
     PyLoop::cancel_wake_at();
   }
-  void timer_scheduled(absl::Duration wake_up) override {
+  void timer_scheduled(absl::Duration deadline) override {
     Gil gil;
-    PythonCall("timer_scheduled", [&] { PyLoop::timer_scheduled(wake_up); });
+    PythonCall("timer_scheduled", [&] { PyLoop::timer_scheduled(deadline); });
   }
-  void timer_cancelled(absl::Duration wake_up) override {
+  void timer_cancelled(absl::Duration deadline) override {
     Gil gil;
-    PyLoop::timer_cancelled(wake_up);
+    PyLoop::timer_cancelled(deadline);
   }
 };
 

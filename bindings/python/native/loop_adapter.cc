@@ -409,15 +409,16 @@ void PyLoop::wake_at(absl::Duration deadline) {
   arm(deadline);
 }
 
-void PyLoop::timer_scheduled(absl::Duration wake_up) {
+void PyLoop::timer_scheduled(absl::Duration deadline) {
   RequireGil("txaio PyLoop::timer_scheduled() called without the GIL");
+  const absl::Duration wake_up = wake_up_for(deadline);
   arm(wake_up);
   ++armed_[wake_up].timers;
 }
 
-void PyLoop::timer_cancelled(absl::Duration wake_up) {
+void PyLoop::timer_cancelled(absl::Duration deadline) {
   RequireGil("txaio PyLoop::timer_cancelled() called without the GIL");
-  auto armed = armed_.find(wake_up);
+  auto armed = armed_.find(wake_up_for(deadline));
   if (armed == armed_.end() || armed->second.timers == 0 ||
       --armed->second.timers != 0) {
     return;

@@ -184,10 +184,11 @@ class PyLoop : private CallRecordList,
   // Arms a framework call for a new timer's wake-up now, as upstream files
   // each bucket's callLater when it makes the bucket: a task.Clock runs
   // calls due at one instant in the order they were filed.
-  void timer_scheduled(absl::Duration wake_up) override;
-  // Cancels the framework call for `wake_up` with the last timer it was
-  // filed for, as upstream cancels a bucket's callLater with its last call.
-  void timer_cancelled(absl::Duration wake_up) override;
+  void timer_scheduled(absl::Duration deadline) override;
+  // Cancels the framework call for the timer's wake-up with the last timer
+  // it was filed for, as upstream cancels a bucket's callLater with its
+  // last call.
+  void timer_cancelled(absl::Duration deadline) override;
   // Cancels the framework calls wake_at() armed, so that no delayed call of
   // ours stays on the reactor once every core timer is cancelled (trial
   // fails a test that leaves one; txaio cancels a bucket's call with its

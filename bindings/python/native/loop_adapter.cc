@@ -347,18 +347,6 @@ void PyLoop::wake_up() {
   PyGILState_Release(gil);
 }
 
-bool PyLoop::ArmedCallPending(PyObject* weak) const {
-  if (weak == nullptr) return true;
-  PyObject* call = PyWeakref_GetObject(weak);  // borrowed
-  if (call == nullptr) throw PythonError::Fetch();
-  if (call == Py_None) return false;
-  PyObject* r = CallMethod0(call, twisted_ ? S.active : S.cancelled);
-  const int truth = r == nullptr ? -1 : PyObject_IsTrue(r);
-  Py_XDECREF(r);
-  if (truth < 0) throw PythonError::Fetch();
-  return twisted_ ? truth == 1 : truth == 0;
-}
-
 void PyLoop::CancelArmedCall(PyObject* weak) {
   if (weak == nullptr) return;
   PyObject* call = Py_XNewRef(PyWeakref_GetObject(weak));
@@ -435,13 +423,10 @@ void PyLoop::timer_cancelled(absl::Duration deadline) {
 }
 
 void PyLoop::arm(absl::Duration deadline) {
-  if (auto armed = armed_.find(deadline); armed != armed_.end()) {
-    // Still pending from when this deadline was first armed: it keeps its
-    // place. A call that was cancelled behind our back is armed again.
-    if (ArmedCallPending(armed->second.weak)) return;
-    Py_XDECREF(armed->second.weak);
-    armed_.erase(armed);
-  }
+  // One pending from when this deadline was first armed keeps its place.
+  // (It is pending: an entry goes when its call runs or we cancel it. A
+  // call someone else cancels is lost, as an upstream bucket's would be.)
+  if (armed_.count(deadline) != 0) return;
   // The framework adds the delay to its clock in floating point (a Clock:
   // rightNow + delay; asyncio and the reactor read their clock again, later,
   // so they only come out later). The delay is chosen so that this sum is

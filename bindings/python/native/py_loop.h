@@ -211,9 +211,6 @@ class PyLoop : private CallRecordList,
   // (the runner, given the deadline) when the framework's clock reaches
   // it, unless one is pending for that deadline already.
   void arm(absl::Duration deadline);
-  // Whether the call `weak` refers to is still alive and not cancelled (a
-  // null `weak`, a call that cannot be referenced, is taken as pending).
-  bool ArmedCallPending(PyObject* weak) const;
   // Releases `weak` (may be null) and cancels its call if it has not run.
   void CancelArmedCall(PyObject* weak);
 

@@ -32,7 +32,7 @@ import txaio  # noqa: E402  (ours: first on sys.path under Bazel)
 
 NAMES = ['new', 'new_done', 'new_failed', 'resolve', 'reject', 'cancel',
          'is_called', 'callbacks', 'gather', 'call_later', 'batched',
-         'advance']
+         'advance', 'cancel_later', 'cancel_batched']
 
 MAX_OPS = 40
 MAX_ARG = 7

@@ -15,7 +15,13 @@ futures made so far are taken modulo their number (no future yet: skipped),
 so every generated sequence means something. A gather()'s own future is
 never resolved or rejected by hand: upstream then runs its completion
 callback on the value given (a TypeError unless it is a list of pairs),
-where ours delivers the value (docs/python.md lists the difference).
+where ours delivers the value (docs/python.md lists the difference). A
+batched call is cancelled only while pending: upstream's second cancel()
+raises AttributeError, and a cancel() after the call ran raises ValueError
+once a new bucket has the same deadline; ours does nothing (both listed). A
+plain call_later's
+handle is the reactor's own on both sides, so cancelling it after it ran or
+twice raises the same.
 """
 
 import json
@@ -45,6 +51,9 @@ def run(txaio, ops):
     batched = txaio.make_batched_timer(1.0)
 
     gathered = set()  # ids of gather() results
+    laters = []  # what call_later returned
+    batched_calls = []  # what batched.call_later returned
+    done_batched = set()  # their indices, once run or cancelled
 
     def pick(a):
         return futures[a % len(futures)] if futures else None
@@ -60,6 +69,14 @@ def run(txaio, ops):
                 futures.append(
                     txaio.create_future_error(
                         txaio.create_failure(RuntimeError('e%d' % b))))
+            elif name == 'cancel_later':
+                if laters:
+                    laters[a % len(laters)].cancel()
+            elif name == 'cancel_batched':
+                i = a % len(batched_calls) if batched_calls else None
+                if i is not None and i not in done_batched:
+                    done_batched.add(i)
+                    batched_calls[i].cancel()
             elif f is None:
                 continue
             elif name in ('resolve', 'reject') and id(f) in gathered:
@@ -88,12 +105,15 @@ def run(txaio, ops):
                     txaio.gather(chosen, consume_exceptions=bool(b % 2)))
                 gathered.add(id(futures[-1]))
             elif name == 'call_later':
-                txaio.call_later(DELAYS[b % len(DELAYS)],
-                                 lambda step=step: log.append(['later', step]))
-            elif name == 'batched':
-                batched.call_later(
+                laters.append(txaio.call_later(
                     DELAYS[b % len(DELAYS)],
-                    lambda step=step: log.append(['batched', step]))
+                    lambda step=step: log.append(['later', step])))
+            elif name == 'batched':
+                def ran(step=step, i=len(batched_calls)):
+                    log.append(['batched', step])
+                    done_batched.add(i)
+                batched_calls.append(
+                    batched.call_later(DELAYS[b % len(DELAYS)], ran))
             elif name == 'advance':
                 clock.advance(ADVANCES[b % len(ADVANCES)])
                 log.append(['now', clock.seconds()])

@@ -69,11 +69,11 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // they were filed (task.Clock) files one for wake_up_for(deadline) now, if
   // it has none, as txaio files each bucket's callLater when the bucket is
   // made. May throw: the timer is then not scheduled. Loop thread only.
-  virtual void timer_scheduled(absl::Duration deadline) {}
+  virtual void timer_scheduled(absl::Duration /*deadline*/) {}
   // Tells the backend that a timer due at `deadline` was cancelled (a
   // backend that filed a call per wake-up drops it with its last timer).
   // Must not throw; loop thread only.
-  virtual void timer_cancelled(absl::Duration deadline) {}
+  virtual void timer_cancelled(absl::Duration /*deadline*/) {}
   // The wake-up a timer due at `deadline` asks for with wake_at(): the next
   // whole millisecond, so that timers close together share one.
   static absl::Duration wake_up_for(absl::Duration deadline);

@@ -240,8 +240,14 @@ void LoopBase::after_run() {
 
 void LoopBase::on_timer_cancelled(absl::Duration deadline, bool was_last) {
   if (destroying_) return;
-  timer_cancelled(deadline);
-  if (was_last) drop_wake_at();
+  // The backend's hook is the last thing either branch does: dropping a
+  // framework call may drop the last reference to this loop (the Python
+  // adapter's lives while a call it filed is pending).
+  if (was_last && requested_wake_at_) {
+    drop_wake_at();  // the backend drops every call it filed
+  } else {
+    timer_cancelled(deadline);
+  }
 }
 
 void LoopBase::drop_wake_at() {

@@ -71,8 +71,11 @@ class LoopBase : public Loop, private internal::TimerQueueObserver {
   // made. May throw: the timer is then not scheduled. Loop thread only.
   virtual void timer_scheduled(absl::Duration /*deadline*/) {}
   // Tells the backend that a timer due at `deadline` was cancelled (a
-  // backend that filed a call per wake-up drops it with its last timer).
-  // Must not throw; loop thread only.
+  // backend that filed a call per wake-up drops it with its last timer;
+  // when the loop's last timer goes, cancel_wake_at() is called instead).
+  // LoopBase touches nothing of the loop after it or cancel_wake_at(), so
+  // either may drop the last reference to the loop. Must not throw; loop
+  // thread only.
   virtual void timer_cancelled(absl::Duration /*deadline*/) {}
   // The wake-up a timer due at `deadline` asks for with wake_at(): the next
   // whole millisecond, so that timers close together share one.

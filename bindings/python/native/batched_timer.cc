@@ -104,16 +104,12 @@ void ReportBucketErrors(PyLoop* loop, std::vector<txaio::Failure> failures) {
   loop->defer_raise(error);
 }
 
-struct DecRef {
-  void operator()(PyObject* op) const { Py_DECREF(op); }
-};
-
 // The core timer, the PyLoop it runs on and that loop's runner, through
 // which the GC sees the calls' references (BatchedTimer's traverse visits
 // it). Destroyed timer first: its calls may still need the loop, which a
 // pending framework call keeps alive after this is gone.
 struct Core {
-  std::unique_ptr<PyObject, DecRef> runner;
+  PyRef runner;
   std::shared_ptr<PyLoop> loop;
   txaio::BatchedTimer timer;
 };
@@ -195,7 +191,7 @@ std::shared_ptr<Core> CoreFor(BatchedTimer* t) {
         [raw = py_loop.get()](std::vector<txaio::Failure> failures) {
           ReportBucketErrors(raw, std::move(failures));
         });
-    std::unique_ptr<PyObject, DecRef> runner(py_loop->runner());
+    PyRef runner(py_loop->runner());
     if (runner != nullptr) {
       core = std::make_shared<Core>(
           Core{std::move(runner), std::move(py_loop), std::move(timer)});

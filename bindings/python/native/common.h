@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <memory>
 #include <type_traits>
 
 namespace txaio_py {
@@ -168,6 +169,13 @@ PyTypeObject CallableType(const char* name, const char* doc,
   type.tp_new = tp_new;
   return type;
 }
+
+// One strong reference, released when it goes out of scope (a null one is
+// not released): PyRef r(Py_XNewRef(op)) keeps op alive for r's scope.
+struct DecRef {
+  void operator()(PyObject* op) const { Py_DECREF(op); }
+};
+using PyRef = std::unique_ptr<PyObject, DecRef>;
 
 // Takes (and clears) the error being raised, normalised, with its traceback
 // attached to the instance: the one place the extension turns a raised

@@ -371,24 +371,11 @@ void PyLoop::CancelArmedCall(PyObject* weak) {
   Py_DECREF(r);
 }
 
-namespace {
-// Holds a reference to a loop's runner, and so to the loop, for its scope:
-// cancelling the framework call that held the last one would otherwise
-// destroy the loop in the middle of one of its own functions.
-class KeepRunner {
- public:
-  explicit KeepRunner(PyObject* runner) : runner_(Py_XNewRef(runner)) {}
-  KeepRunner(const KeepRunner&) = delete;
-  KeepRunner& operator=(const KeepRunner&) = delete;
-  ~KeepRunner() { Py_XDECREF(runner_); }
-
- private:
-  PyObject* runner_;
-};
-}  // namespace
-
 void PyLoop::drop_armed_calls_before(absl::Duration deadline) {
-  KeepRunner keep(runner_);
+  // Keeps the runner, and so this loop, alive while it cancels: cancelling
+  // the framework call that held the last reference would otherwise destroy
+  // the loop in the middle of one of its own functions.
+  PyRef keep(Py_XNewRef(runner_));
   while (!armed_.empty() && armed_.begin()->first < deadline) {
     // Forgotten first: a cancel that raises leaves nothing half done.
     PyObject* weak = armed_.begin()->second.weak;
@@ -423,7 +410,7 @@ void PyLoop::timer_scheduled(absl::Duration deadline) {
 
 void PyLoop::timer_cancelled(absl::Duration deadline) {
   RequireGil("txaio PyLoop::timer_cancelled() called without the GIL");
-  KeepRunner keep(runner_);
+  PyRef keep(Py_XNewRef(runner_));  // as in drop_armed_calls_before()
   auto armed = armed_.find(wake_up_for(deadline));
   if (armed == armed_.end() || armed->second.timers == 0 ||
       --armed->second.timers != 0) {
